@@ -1,0 +1,1 @@
+"""Rendering, sending, links, web app and CLI of the newsletter delivery system."""

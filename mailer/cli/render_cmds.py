@@ -1,0 +1,1 @@
+"""The render command: an issue file to HTML and text."""

@@ -1,0 +1,1 @@
+"""Send, schedule and control sends; worker, scheduler and demo."""

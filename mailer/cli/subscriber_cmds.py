@@ -1,0 +1,1 @@
+"""Subscriber, list and segment commands."""

@@ -1,0 +1,1 @@
+"""The serve command: the web app under uvicorn."""

@@ -1,0 +1,91 @@
+"""Signed per-recipient link tokens and the URLs built from them.
+
+A token is 17 bytes of payload (purpose, subscriber, list, send, issued-at) plus a 96-bit
+HMAC-SHA256 tag, base64url: 39 characters, unforgeable without SECRET_KEY, and cheap enough
+to build four per recipient at send time (about a microsecond each).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import struct
+import time
+from dataclasses import dataclass
+
+_LAYOUT = struct.Struct(">cIIII")
+_TAG_BYTES = 12
+
+
+class Purpose(enum.Enum):
+    UNSUBSCRIBE = b"u"
+    PREFERENCES = b"p"
+    FORWARD = b"f"
+    VIEW = b"v"
+    CONFIRM = b"c"  # double opt-in; expires
+    REFERRAL = b"r"  # the subscribe link a forwarded issue carries
+
+
+ROUTE = {
+    Purpose.UNSUBSCRIBE: "u",
+    Purpose.PREFERENCES: "p",
+    Purpose.FORWARD: "f",
+    Purpose.VIEW: "v",
+    Purpose.CONFIRM: "confirm",
+}
+
+
+class BadToken(ValueError):
+    """A token that is malformed, forged, expired or meant for another purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    purpose: Purpose
+    subscriber_id: int
+    list_id: int = 0
+    send_id: int = 0
+    issued_at: int = 0
+
+
+class Signer:
+    """Makes and checks tokens with one key; build once, reuse per recipient."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = hashlib.sha256(b"newsletter-links\x00" + secret_key.encode()).digest()
+
+    def _tag(self, payload: bytes) -> bytes:
+        return hmac.digest(self._key, payload, "sha256")[:_TAG_BYTES]
+
+    def make(self, token: Token) -> str:
+        payload = _LAYOUT.pack(
+            token.purpose.value, token.subscriber_id, token.list_id, token.send_id, token.issued_at
+        )
+        return base64.urlsafe_b64encode(payload + self._tag(payload)).rstrip(b"=").decode()
+
+    def read(
+        self, text: str, purpose: Purpose, max_age: int | None = None, now: float | None = None
+    ) -> Token:
+        """Verify and decode; raise BadToken naming why, never anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise BadToken("malformed link") from exc
+        if len(raw) != _LAYOUT.size + _TAG_BYTES:
+            raise BadToken("malformed link")
+        payload, tag = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
+        if not hmac.compare_digest(tag, self._tag(payload)):
+            raise BadToken("link signature does not match")
+        kind, subscriber_id, list_id, send_id, issued_at = _LAYOUT.unpack(payload)
+        if kind != purpose.value:
+            raise BadToken("link is for another page")
+        if max_age is not None and (now or time.time()) - issued_at > max_age:
+            raise BadToken("link has expired")
+        return Token(purpose, subscriber_id, list_id, send_id, issued_at)
+
+
+def link(base_url: str, signer: Signer, token: Token) -> str:
+    return f"{base_url}/{ROUTE[token.purpose]}/{signer.make(token)}"

@@ -1,0 +1,143 @@
+"""The one typed settings object, read from the environment and `.env` at the edges."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_POSTAL_ADDRESS = "Postal address not configured, set POSTAL_ADDRESS"
+
+
+class Settings(BaseSettings):
+    """Configuration as listed in interface.md; extra knobs have safe defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    DATABASE_URL: str = "sqlite:///var/newsletter.db"
+    REDIS_URL: str | None = None
+    SENDGRID_API_KEY: str | None = None
+    SENDGRID_API_HOST: str = "https://api.sendgrid.com"
+    SENDGRID_TIMEOUT_SECONDS: float = 30.0
+    SENDGRID_WEBHOOK_PUBLIC_KEY: str | None = None
+    SENDGRID_WEBHOOK_INSECURE: bool = False
+    WEBHOOK_MAX_AGE_SECONDS: int = 600
+    WEBHOOK_MAX_BODY_BYTES: int = 5 * 1024 * 1024
+    SECRET_KEY: str = ""
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    FROM_EMAIL: str = "newsletter@example.com"
+    FROM_NAME: str = "The Newsletter"
+    REPLY_TO: str | None = None
+    POSTAL_ADDRESS: str = PLACEHOLDER_POSTAL_ADDRESS
+    NEWSLETTER_TIMEZONE: str = "UTC"
+    SEND_RATE_PER_SECOND: float | None = None
+    LIST_UNSUBSCRIBE_MAILTO: str | None = None
+    LIST_ID_DOMAIN: str = "newsletter.local"
+
+    # Branding: templates read these, code never hard-codes them.
+    BRAND_NAME: str = "The Newsletter"
+    BRAND_TAGLINE: str = ""
+    BRAND_COLOR: str = "#1f4fd1"
+    BRAND_TEXT_COLOR: str = "#1d1d1f"
+    BRAND_BACKGROUND: str = "#f3f4f6"
+    BRAND_LOGO_URL: str | None = None
+    FOOTER_TEXT: str = "You receive this because you subscribed to our newsletter."
+
+    # Bounce policy.
+    SOFT_BOUNCE_LIMIT: int = 3
+    SOFT_BOUNCE_WINDOW_DAYS: int = 30
+
+    # Where the embedded defaults keep their files (database, outbox, secret key).
+    VAR_DIR: Path = Field(default=Path("var"))
+
+    @field_validator("PUBLIC_BASE_URL")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("SENDGRID_API_HOST")
+    @classmethod
+    def _strip_host_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("NEWSLETTER_TIMEZONE")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("SEND_RATE_PER_SECOND")
+    @classmethod
+    def _positive_rate(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("SEND_RATE_PER_SECOND must be positive")
+        return value
+
+    @field_validator(
+        "REDIS_URL",
+        "SENDGRID_API_KEY",
+        "SENDGRID_WEBHOOK_PUBLIC_KEY",
+        "REPLY_TO",
+        "SEND_RATE_PER_SECOND",
+        "LIST_UNSUBSCRIBE_MAILTO",
+        "BRAND_LOGO_URL",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _secret_key(self) -> Settings:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _generated_secret_key(self.VAR_DIR)
+            self.secret_key_generated = True
+        return self
+
+    secret_key_generated: bool = False
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.NEWSLETTER_TIMEZONE)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.VAR_DIR / "outbox"
+
+    @property
+    def postal_address_is_placeholder(self) -> bool:
+        return self.POSTAL_ADDRESS.strip() in ("", PLACEHOLDER_POSTAL_ADDRESS)
+
+
+def _generated_secret_key(var_dir: Path) -> str:
+    """Create the key once and keep it, so links in mail already sent keep working."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key)
+    tmp.chmod(0o600)
+    try:
+        # link() fails if another process created the key first; theirs wins.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings at an edge (CLI, web, worker); pure code receives them as an argument."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Subscriber storage, lists, import/export, segments and suppression (never imports mailer)."""
