@@ -1,0 +1,1 @@
+"""The FastAPI web app: subscriber and reader pages, the webhook, reports."""
