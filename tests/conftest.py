@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from sqlalchemy import Engine, text
 
 from mailer.migrate import upgrade
 from mailer.settings import Settings
 from subscribers.db import make_engine
+from tests.fixtures.browser import chromium
 from tests.fixtures.services import PostgresCluster, RedisServer, postgres_cluster, redis_server
 
 USE_POSTGRES = os.environ.get("NEWSLETTER_TEST_DB", "sqlite") == "postgresql"
@@ -85,3 +87,9 @@ def settings(workdir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
 def redis() -> Iterator[RedisServer]:
     with redis_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with chromium() as instance:
+        yield instance

@@ -1,0 +1,5 @@
+"""The send report page."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

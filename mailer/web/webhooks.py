@@ -1,0 +1,5 @@
+"""POST /webhooks/sendgrid: verify the signature, store the events, answer fast."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
