@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     SOFT_BOUNCE_LIMIT: int = 3
     SOFT_BOUNCE_WINDOW_DAYS: int = 30
 
+    # Send report: warn above these rates (bounces per sent, complaints per delivered).
+    BOUNCE_RATE_WARNING: float = 0.02
+    COMPLAINT_RATE_WARNING: float = 0.001
+    # Operator pages (/reports/...) need this token (?token= or X-Admin-Token); unset: refused.
+    ADMIN_TOKEN: str | None = None
+
     # Where the embedded defaults keep their files (database, outbox, secret key).
     VAR_DIR: Path = Field(default=Path("var"))
 
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
         "SEND_RATE_PER_SECOND",
         "LIST_UNSUBSCRIBE_MAILTO",
         "BRAND_LOGO_URL",
+        "ADMIN_TOKEN",
         mode="before",
     )
     @classmethod

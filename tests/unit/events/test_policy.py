@@ -1,0 +1,236 @@
+"""The policy table, one test per row, through the signed endpoint and the eager task."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from mailer.policy import Verdict, verdict
+from subscribers.audience import audience_query
+from subscribers.db import transaction
+from subscribers.models import Membership, Subscriber
+from tests.unit.events.conftest import SentIssue, make_send
+from tests.unit.events.helpers import Signer, body_of, event, tagged
+
+DAY = 86_400
+
+
+def _post(client: TestClient, signer: Signer, events: list[dict[str, Any]]) -> None:
+    body = body_of(events)
+    assert (
+        client.post("/webhooks/sendgrid", content=body, headers=signer.headers(body)).status_code
+        == 200
+    )
+
+
+def _ann(issue: SentIssue, kind: str, **fields: Any) -> dict[str, Any]:
+    email = "ann@example.com"
+    return tagged(kind, email, issue.send_id, issue.subscribers[email], issue.list_id, **fields)
+
+
+def _person(engine: Engine, email: str = "ann@example.com") -> Subscriber:
+    with transaction(engine) as session:
+        sub = session.execute(select(Subscriber).where(Subscriber.email_norm == email)).scalar_one()
+        session.expunge(sub)
+        return sub
+
+
+def _audience(engine: Engine, list_id: int) -> set[int]:
+    with engine.connect() as conn:
+        return {row.id for row in conn.execute(audience_query(list_id))}
+
+
+def test_hard_bounce_suppresses_everywhere_and_counts(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    _post(client, signer, [_ann(issue, "bounce", type="bounce", reason="550 no such user")])
+    ann = _person(engine)
+    assert (ann.status, ann.bounce_count) == ("bounced", 1)
+    assert ann.id not in _audience(engine, issue.list_id)
+
+
+def test_soft_bounces_suppress_only_at_the_limit_within_the_window(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    now = int(time.time())
+    # Three deferrals of ONE message are one failure; an old block is outside the window.
+    _post(
+        client,
+        signer,
+        [
+            _ann(issue, "deferred", timestamp=now - 3 * DAY, nl_send_id="101"),
+            _ann(issue, "deferred", timestamp=now - 3 * DAY + 60, nl_send_id="101"),
+            _ann(issue, "bounce", type="blocked", timestamp=now - 40 * DAY, nl_send_id="99"),
+            _ann(issue, "bounce", type="blocked", timestamp=now - 2 * DAY, nl_send_id="102"),
+        ],
+    )
+    assert _person(engine).status == "active"
+    _post(client, signer, [_ann(issue, "bounce", type="blocked", timestamp=now, nl_send_id="103")])
+    ann = _person(engine)
+    assert ann.status == "bounced"
+    assert ann.soft_bounce_count == 5
+    assert ann.bounce_count == 0
+
+
+def test_spamreport_marks_complained(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    _post(client, signer, [_ann(issue, "spamreport")])
+    assert _person(engine).status == "complained"
+    assert _person(engine).id not in _audience(engine, issue.list_id)
+
+
+def test_unsubscribe_leaves_everything(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    _post(client, signer, [_ann(issue, "unsubscribe")])
+    ann = _person(engine)
+    assert ann.status == "unsubscribed"
+    with engine.connect() as conn:
+        statuses = (
+            conn.execute(select(Membership.status).where(Membership.subscriber_id == ann.id))
+            .scalars()
+            .all()
+        )
+    assert statuses == ["unsubscribed"]
+
+
+def test_group_unsubscribe_leaves_the_list_of_the_send(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    _post(client, signer, [_ann(issue, "group_unsubscribe", asm_group_id=7)])
+    ann = _person(engine)
+    with engine.connect() as conn:
+        membership = conn.execute(
+            select(Membership.status, Membership.unsubscribe_source).where(
+                Membership.subscriber_id == ann.id, Membership.list_id == issue.list_id
+            )
+        ).one()
+    assert tuple(membership) == ("unsubscribed", "sendgrid:group_unsubscribe")
+    assert ann.id not in _audience(engine, issue.list_id)
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"),
+    [
+        ("Bounced Address", "bounced"),
+        ("Unsubscribed Address", "unsubscribed"),
+        ("Spam Reporting Address", "complained"),
+        ("Invalid", "bounced"),
+        ("Spam Content", "active"),
+        ("Invalid SMTPAPI header", "active"),
+    ],
+)
+def test_dropped_reasons(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue, reason: str, status: str
+) -> None:
+    _post(client, signer, [_ann(issue, "dropped", reason=reason)])
+    assert _person(engine).status == status
+
+
+@pytest.mark.parametrize("kind", ["processed", "delivered", "open", "click"])
+def test_engagement_is_recorded_only(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue, kind: str
+) -> None:
+    _post(client, signer, [_ann(issue, kind, url="https://example.com/a")])
+    ann = _person(engine)
+    assert (ann.status, ann.bounce_count) == ("active", 0)
+    assert ann.id in _audience(engine, issue.list_id)
+
+
+def test_a_late_delivered_or_unsubscribe_never_undoes_a_bounce(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    now = int(time.time())
+    _post(client, signer, [_ann(issue, "bounce", type="bounce", timestamp=now)])
+    _post(
+        client,
+        signer,
+        [
+            _ann(issue, "delivered", timestamp=now - 10),
+            _ann(issue, "unsubscribe", timestamp=now + 10),
+        ],
+    )
+    assert _person(engine).status == "bounced"
+
+
+def test_suppression_holds_on_the_next_send(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    _post(client, signer, [_ann(issue, "spamreport")])
+    second = make_send(engine, ["dee@example.com"], list_name="other", message_id="msg0002")
+    with transaction(engine) as session:  # Ann joins another list after complaining
+        session.add(
+            Membership(list_id=second.list_id, subscriber_id=issue.subscribers["ann@example.com"])
+        )
+    assert issue.subscribers["ann@example.com"] not in _audience(engine, second.list_id)
+    assert _audience(engine, issue.list_id) == {
+        issue.subscribers["bob@example.com"],
+        issue.subscribers["cy@example.com"],
+    }
+
+
+def test_without_custom_args_the_address_and_message_id_correlate(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    _post(
+        client,
+        signer,
+        [
+            event(
+                "bounce",
+                "BOB@Example.com",
+                type="bounce",
+                sg_message_id=f"{issue.message_id}.filterdrecv-9",
+            )
+        ],
+    )
+    assert _person(engine, "bob@example.com").status == "bounced"
+    from mailer.models import Event
+
+    with engine.connect() as conn:
+        row = conn.execute(select(Event.subscriber_id, Event.send_id)).one()
+    assert tuple(row) == (issue.subscribers["bob@example.com"], issue.send_id)
+
+
+def test_custom_args_naming_someone_else_fall_back_to_the_address(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    # A test copy modelled on Ann but sent to a stranger must not bounce Ann.
+    _post(
+        client,
+        signer,
+        [
+            tagged(
+                "bounce",
+                "stranger@example.net",
+                issue.send_id,
+                issue.subscribers["ann@example.com"],
+                issue.list_id,
+                type="bounce",
+            )
+        ],
+    )
+    assert _person(engine).status == "active"
+
+
+@pytest.mark.parametrize(
+    ("event_kind", "bounce_type", "reason", "expected"),
+    [
+        ("bounce", "bounce", None, Verdict.HARD_BOUNCE),
+        ("bounce", None, None, Verdict.HARD_BOUNCE),
+        ("bounce", "blocked", None, Verdict.SOFT_BOUNCE),
+        ("deferred", None, None, Verdict.SOFT_BOUNCE),
+        ("dropped", None, " bounced address ", Verdict.BOUNCED),
+        ("open", None, None, Verdict.RECORD),
+        ("group_resubscribe", None, None, Verdict.RECORD),
+    ],
+)
+def test_verdict_is_a_pure_table(
+    event_kind: str, bounce_type: str | None, reason: str | None, expected: Verdict
+) -> None:
+    assert verdict(event_kind, bounce_type, reason) is expected
