@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_POSTAL_ADDRESS = "Postal address not configured, set POSTAL_ADDRESS"
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     # Operator pages (/reports/...) need this token (?token= or X-Admin-Token); unset: refused.
     ADMIN_TOKEN: str | None = None
 
+    # Logs: `text` for people at a terminal, `json` (one object per line) for log collectors.
+    LOG_FORMAT: Literal["text", "json"] = "text"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     # Where the embedded defaults keep their files (database, outbox, secret key).
     VAR_DIR: Path = Field(default=Path("var"))
 
@@ -80,6 +85,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
+
+    @field_validator("LOG_FORMAT", "LOG_LEVEL", mode="before")
+    @classmethod
+    def _case_insensitive_choice(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.lower() if info.field_name == "LOG_FORMAT" else value.upper()
 
     @field_validator("SEND_RATE_PER_SECOND")
     @classmethod
