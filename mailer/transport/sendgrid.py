@@ -1,0 +1,146 @@
+"""SendGrid v3 through the official `sendgrid` library; every failure classified once, here.
+
+The library raises `python_http_client` HTTPError subclasses for non-2xx answers and lets
+urllib/http.client errors through for network trouble (facts.md §2). Both become the one
+exception tree of `mailer.transport.base`, so nothing else escapes for an HTTP or network
+problem:
+
+- 429 -> RateLimited (retry_after: seconds until X-RateLimit-Reset, if given)
+- 5xx, 408, timeouts, refused/reset/dropped connections, truncated answers -> TemporaryFailure
+- 413 -> PayloadTooLarge; any other status -> PermanentFailure with SendGrid's error text
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.error
+from collections.abc import Mapping
+from typing import Any
+
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+
+from mailer.transport.base import (
+    Payload,
+    PayloadTooLarge,
+    PermanentFailure,
+    RateLimited,
+    Receipt,
+    TemporaryFailure,
+    TransportError,
+)
+
+SUPPRESSION_KINDS = ("bounces", "spam_reports", "unsubscribes")
+_PAGE_SIZE = 500
+_TEMPORARY_STATUSES = frozenset({408, 500, 502, 503, 504})
+
+
+class SendGridTransport:
+    """Delivers each payload with one `POST /v3/mail/send`."""
+
+    def __init__(self, api_key: str, host: str, timeout: float) -> None:
+        self.host = host.rstrip("/")
+        self.timeout = timeout
+        self._client = SendGridAPIClient(api_key=api_key, host=self.host)
+        self._client.client.timeout = timeout
+
+    def deliver(self, payload: Payload) -> Receipt:
+        response = _call(
+            lambda: self._client.client.mail.send.post(request_body=payload, timeout=self.timeout)
+        )
+        return Receipt(response.status_code, _header(response.headers, "X-Message-Id"))
+
+    def suppressions(self, kind: str) -> list[dict[str, Any]]:
+        """Every entry of one of SendGrid's global suppression lists, all pages."""
+        if kind not in SUPPRESSION_KINDS:
+            raise ValueError(f"unknown suppression list {kind!r}; use one of {SUPPRESSION_KINDS}")
+        endpoint = getattr(self._client.client.suppression, kind)
+        entries: list[dict[str, Any]] = []
+        while True:
+            query = {"limit": _PAGE_SIZE, "offset": len(entries)}
+            response = _call(lambda q=query: endpoint.get(query_params=q, timeout=self.timeout))
+            page = _json_list(response.body, kind)
+            entries.extend(page)
+            if len(page) < _PAGE_SIZE:
+                return entries
+
+
+def _call(request: Any) -> Any:
+    """Run one library call and translate every HTTP or network failure."""
+    try:
+        return request()
+    except HTTPError as error:
+        raise classify_http_error(error) from error
+    except TimeoutError as error:  # socket.timeout is TimeoutError since Python 3.10
+        raise TemporaryFailure(f"SendGrid did not answer in time: {error}") from error
+    except urllib.error.URLError as error:
+        raise TemporaryFailure(f"SendGrid unreachable: {error.reason}") from error
+    except (http.client.HTTPException, ConnectionError, OSError) as error:
+        raise TemporaryFailure(
+            f"connection to SendGrid failed: {type(error).__name__}: {error}"
+        ) from error
+
+
+def classify_http_error(error: HTTPError) -> TransportError:
+    """The one place where a SendGrid status becomes a failure type."""
+    status = int(getattr(error, "status_code", 0) or 0)
+    text = describe_errors(getattr(error, "body", b""))
+    message = f"SendGrid answered {status}: {text}"
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after(getattr(error, "headers", None)))
+    if status in _TEMPORARY_STATUSES or status >= 500:
+        return TemporaryFailure(message)
+    if status == 413:
+        return PayloadTooLarge(message, status)
+    return PermanentFailure(message, status)
+
+
+def retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds until `X-RateLimit-Reset` (epoch seconds), or None when absent or unreadable."""
+    reset = _header(headers, "X-RateLimit-Reset")
+    if reset is None:
+        return None
+    try:
+        moment = float(reset)
+    except ValueError:
+        return None
+    return max(0.0, moment - (time.time() if now is None else now))
+
+
+def describe_errors(body: bytes | str | None) -> str:
+    """SendGrid's `errors[]` as one line: `message (field)`; the raw body when it is not JSON."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if not body:
+        return "no error text"
+    try:
+        errors = json.loads(body)["errors"]
+        parts = []
+        for item in errors:
+            field = item.get("field")
+            parts.append(f"{item.get('message')} ({field})" if field else str(item.get("message")))
+        return "; ".join(parts) or body
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return body[:500]
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    value = headers.get(name)
+    if value is None and hasattr(headers, "items"):
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return None if value is None else str(value)
+
+
+def _json_list(body: bytes | str, kind: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(body or b"[]")
+    except ValueError as error:
+        raise PermanentFailure(f"SendGrid's {kind} list is not JSON: {error}") from error
+    if not isinstance(data, list):
+        raise PermanentFailure(f"SendGrid's {kind} list is not a JSON array")
+    return data
