@@ -99,6 +99,9 @@ class Batch(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set just before the HTTP request: a stale claim without it was never sent (safe to retry);
+    # a stale claim with it may have reached SendGrid (uncertain).
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)

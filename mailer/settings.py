@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     POSTAL_ADDRESS: str = PLACEHOLDER_POSTAL_ADDRESS
     NEWSLETTER_TIMEZONE: str = "UTC"
     SEND_RATE_PER_SECOND: float | None = None
+    # Sending pipeline knobs (defaults suit production; tests shrink them).
+    SEND_BATCH_SIZE: int = Field(default=1000, ge=1, le=1000)
+    SEND_PARALLELISM: int = Field(default=4, ge=1)  # batch runners queued per send
+    SEND_MAX_ATTEMPTS: int = Field(default=30, ge=1)  # 5xx/timeouts before a batch fails
+    BATCH_LEASE_SECONDS: float | None = None  # default: 2 x SENDGRID_TIMEOUT_SECONDS + 30
+    SCHEDULER_INTERVAL_SECONDS: float = Field(default=15.0, gt=0)
     LIST_UNSUBSCRIBE_MAILTO: str | None = None
     LIST_ID_DOMAIN: str = "newsletter.local"
 
@@ -47,6 +53,12 @@ class Settings(BaseSettings):
     BRAND_BACKGROUND: str = "#f3f4f6"
     BRAND_LOGO_URL: str | None = None
     FOOTER_TEXT: str = "You receive this because you subscribed to our newsletter."
+
+    # Web pages: sign-up and forward-to-a-friend abuse limits (per client IP, per hour).
+    DEFAULT_LIST: str | None = None  # sign-ups without a `list` field join it (else the first)
+    SIGNUP_COOLDOWN_SECONDS: int = 600  # no second confirmation mail to an address before this
+    SIGNUP_IP_LIMIT_PER_HOUR: int = 30
+    FORWARD_IP_LIMIT_PER_HOUR: int = 50  # friends mailed from one IP
 
     # Bounce policy.
     SOFT_BOUNCE_LIMIT: int = 3
@@ -106,8 +118,10 @@ class Settings(BaseSettings):
         "SENDGRID_WEBHOOK_PUBLIC_KEY",
         "REPLY_TO",
         "SEND_RATE_PER_SECOND",
+        "BATCH_LEASE_SECONDS",
         "LIST_UNSUBSCRIBE_MAILTO",
         "BRAND_LOGO_URL",
+        "DEFAULT_LIST",
         "ADMIN_TOKEN",
         mode="before",
     )
@@ -127,6 +141,13 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.NEWSLETTER_TIMEZONE)
+
+    @property
+    def batch_lease_seconds(self) -> float:
+        """Longer than any request can take, so only a dead worker's claim goes stale."""
+        if self.BATCH_LEASE_SECONDS is not None:
+            return self.BATCH_LEASE_SECONDS
+        return 2 * self.SENDGRID_TIMEOUT_SECONDS + 30
 
     @property
     def outbox_dir(self) -> Path:

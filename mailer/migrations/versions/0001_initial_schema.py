@@ -199,6 +199,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("worker_id", sa.String(length=200), nullable=True),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.String(length=200), nullable=True),
         sa.Column("recipient_count", sa.Integer(), nullable=False),

@@ -1,0 +1,336 @@
+"""A batch's life in the database: claim, load, mark requesting, record the answer, reap.
+
+pending -> claimed (one conditional UPDATE that exactly one worker wins) -> requesting (the
+`requested_at` stamp, written just before the HTTP request) -> sent | failed | pending again
+(retry, with not_before) | skipped (split by a 413, or nobody left to mail). Every write after the
+claim is conditional on the claim token (`worker_id`), so a worker whose claim was taken away
+(lease expired) can never overwrite someone else's record.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Engine, case, func, select, update
+from sqlalchemy.orm import Session
+
+from mailer.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
+from mailer.payload import Recipient
+from mailer.plan import split_sizes
+from mailer.sends import claimable_filter, rowcount
+from subscribers.db import transaction
+from subscribers.models import Membership, MembershipStatus, Status, Subscriber
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    batch_id: int
+    send_id: int
+    seq: int
+    token: str  # stored as worker_id: host:pid:nonce of this one claim
+    attempts: int
+
+
+def claim_next(engine: Engine, send_id: int, now: datetime) -> Claim | None:
+    """Claim the next due batch of a running, unthrottled send, or None if there is none."""
+    with engine.connect() as conn:
+        state, throttled = conn.execute(
+            select(Send.state, Send.throttled_until).where(Send.id == send_id)
+        ).one()
+    if state != SendState.SENDING or (throttled is not None and throttled > now):
+        return None
+    for _ in range(50):  # a lost race retries with the next candidate
+        claim = _try_claim(engine, send_id, now)
+        if claim is not None:
+            return claim
+        with engine.connect() as conn:
+            left = conn.scalar(select(Batch.id).where(*claimable_filter(send_id, now)).limit(1))
+        if left is None:
+            return None
+    return None
+
+
+def _try_claim(engine: Engine, send_id: int, now: datetime) -> Claim | None:
+    """One conditional UPDATE ... RETURNING: of two workers racing, exactly one gets a row."""
+    token = f"{WORKER}:{uuid.uuid4().hex[:10]}"
+    candidate = (
+        select(Batch.id).where(*claimable_filter(send_id, now)).order_by(Batch.seq).limit(1)
+    ).scalar_subquery()
+    with transaction(engine) as session:
+        row = session.execute(
+            update(Batch)
+            .where(Batch.id == candidate, Batch.state == BatchState.PENDING)
+            .values(
+                state=BatchState.CLAIMED,
+                worker_id=token,
+                claimed_at=now,
+                requested_at=None,
+                attempts=Batch.attempts + 1,
+            )
+            .returning(Batch.id, Batch.seq, Batch.attempts)
+        ).first()
+    if row is None:
+        return None
+    return Claim(row.id, send_id, row.seq, token, row.attempts)
+
+
+def load_recipients(
+    engine: Engine, claim: Claim, list_id: int
+) -> tuple[list[Recipient], list[int]]:
+    """The batch's queued recipients, split into still-active ones and those who left since."""
+    query = (
+        select(
+            SendRecipient.subscriber_id,
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.status,
+            Membership.status,
+        )
+        .join(Subscriber, Subscriber.id == SendRecipient.subscriber_id)
+        .outerjoin(
+            Membership,
+            (Membership.subscriber_id == SendRecipient.subscriber_id)
+            & (Membership.list_id == list_id),
+        )
+        .where(
+            SendRecipient.send_id == claim.send_id,
+            SendRecipient.batch_seq == claim.seq,
+            SendRecipient.state == RecipientState.QUEUED,
+        )
+        .order_by(SendRecipient.subscriber_id)
+    )
+    active: list[Recipient] = []
+    gone: list[int] = []
+    with engine.connect() as conn:
+        for sid, email, name, status, membership in conn.execute(query):
+            if status == Status.ACTIVE and membership == MembershipStatus.SUBSCRIBED:
+                active.append(Recipient(sid, email, name or ""))
+            else:
+                gone.append(sid)
+    return active, gone
+
+
+def _mine(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:
+    allowed = states or (BatchState.CLAIMED,)
+    return [Batch.id == claim.batch_id, Batch.worker_id == claim.token, Batch.state.in_(allowed)]
+
+
+def mark_requesting(engine: Engine, claim: Claim, now: datetime) -> bool:
+    """Last word before the request; False if the claim was taken away meanwhile."""
+    with transaction(engine) as session:
+        stmt = update(Batch).where(*_mine(claim)).values(requested_at=now, claimed_at=now)
+        return bool(rowcount(session.execute(stmt)))
+
+
+def record_sent(
+    engine: Engine, claim: Claim, message_id: str | None, sent: int, gone: list[int], now: datetime
+) -> bool:
+    """202: the batch is sent (a late answer also beats an `uncertain` verdict: it is the truth)."""
+    with transaction(engine) as session:
+        changed = rowcount(
+            session.execute(
+                update(Batch)
+                .where(*_mine(claim, BatchState.CLAIMED, BatchState.UNCERTAIN))
+                .values(
+                    state=BatchState.SENT,
+                    message_id=message_id,
+                    sent_count=sent,
+                    finished_at=now,
+                    error=None,
+                )
+            )
+        )
+        if changed:
+            _set_recipients(session, claim, gone, RecipientState.SKIPPED)
+            _set_batch_recipients(session, claim, RecipientState.SENT)
+        return bool(changed)
+
+
+def record_skipped(engine: Engine, claim: Claim, gone: list[int], now: datetime) -> bool:
+    """Everybody in the batch left before it went out: nothing to request."""
+    with transaction(engine) as session:
+        changed = rowcount(
+            session.execute(
+                update(Batch)
+                .where(*_mine(claim))
+                .values(
+                    state=BatchState.SKIPPED, finished_at=now, error="no active recipients left"
+                )
+            )
+        )
+        if changed:
+            _set_recipients(session, claim, gone, RecipientState.SKIPPED)
+        return bool(changed)
+
+
+def record_failed(
+    engine: Engine,
+    claim: Claim,
+    error: str,
+    gone: list[int],
+    now: datetime,
+    uncertain: bool = False,
+) -> bool:
+    """A permanent refusal (or an unknown outcome): final, visible in status, never retried."""
+    final = BatchState.UNCERTAIN if uncertain else BatchState.FAILED
+    people = RecipientState.UNCERTAIN if uncertain else RecipientState.FAILED
+    with transaction(engine) as session:
+        changed = rowcount(
+            session.execute(
+                update(Batch)
+                .where(*_mine(claim))
+                .values(state=final, finished_at=now, error=error[:4000])
+            )
+        )
+        if changed:
+            _set_recipients(session, claim, gone, RecipientState.SKIPPED)
+            _set_batch_recipients(session, claim, people)
+        return bool(changed)
+
+
+def record_retry(
+    engine: Engine, claim: Claim, error: str, not_before: datetime, throttle: bool
+) -> bool:
+    """Back to pending after a temporary failure; a 429 holds back the whole send."""
+    with transaction(engine) as session:
+        changed = rowcount(
+            session.execute(
+                update(Batch)
+                .where(*_mine(claim))
+                .values(
+                    state=BatchState.PENDING,
+                    not_before=not_before,
+                    error=error[:4000],
+                    worker_id=None,
+                )
+            )
+        )
+        if changed and throttle:
+            later = case(
+                (Send.throttled_until.is_(None), not_before),
+                (Send.throttled_until < not_before, not_before),
+                else_=Send.throttled_until,
+            )
+            session.execute(
+                update(Send).where(Send.id == claim.send_id).values(throttled_until=later)
+            )
+        return bool(changed)
+
+
+def split_batch(engine: Engine, claim: Claim, now: datetime) -> tuple[int, int] | None:
+    """413: the batch's queued recipients become two new batches; the original is kept, empty."""
+    with transaction(engine) as session:
+        # Write first, so SQLite takes its write lock before we read.
+        touched = session.execute(update(Batch).where(*_mine(claim)).values(claimed_at=now))
+        if not rowcount(touched):
+            return None
+        ids = list(
+            session.execute(
+                select(SendRecipient.subscriber_id)
+                .where(
+                    SendRecipient.send_id == claim.send_id,
+                    SendRecipient.batch_seq == claim.seq,
+                    SendRecipient.state == RecipientState.QUEUED,
+                )
+                .order_by(SendRecipient.subscriber_id)
+            ).scalars()
+        )
+        first, _second = split_sizes(len(ids))
+        if first == 0 or len(ids) < 2:
+            return None
+        top = session.scalar(select(func.max(Batch.seq)).where(Batch.send_id == claim.send_id))
+        seqs = ((top or 0) + 1, (top or 0) + 2)
+        original = session.get_one(Batch, claim.batch_id)
+        for seq, part in zip(seqs, (ids[:first], ids[first:]), strict=True):
+            session.add(_child(original, seq, len(part)))
+            session.execute(
+                update(SendRecipient)
+                .where(SendRecipient.send_id == claim.send_id)
+                .where(SendRecipient.subscriber_id.in_(part))
+                .values(batch_seq=seq)
+            )
+        original.state = BatchState.SKIPPED
+        original.recipient_count = 0  # its people are counted in the two halves now
+        original.finished_at = now
+        original.error = f"too large (413): split into batches {seqs[0]} and {seqs[1]}"
+        return seqs
+
+
+def _child(original: Batch, seq: int, count: int) -> Batch:
+    return Batch(
+        send_id=original.send_id,
+        seq=seq,
+        state=BatchState.PENDING,
+        timezone=original.timezone,
+        due_at=original.due_at,
+        attempts=0,
+        recipient_count=count,
+        sent_count=0,
+    )
+
+
+def _set_recipients(
+    session: Session, claim: Claim, subscriber_ids: list[int], state: RecipientState
+) -> None:
+    for start in range(0, len(subscriber_ids), 500):
+        session.execute(
+            update(SendRecipient)
+            .where(SendRecipient.send_id == claim.send_id)
+            .where(SendRecipient.subscriber_id.in_(subscriber_ids[start : start + 500]))
+            .values(state=state)
+        )
+
+
+def _set_batch_recipients(session: Session, claim: Claim, state: RecipientState) -> None:
+    session.execute(
+        update(SendRecipient)
+        .where(
+            SendRecipient.send_id == claim.send_id,
+            SendRecipient.batch_seq == claim.seq,
+            SendRecipient.state == RecipientState.QUEUED,
+        )
+        .values(state=state)
+    )
+
+
+def reap_stale(engine: Engine, now: datetime, lease_seconds: float) -> tuple[int, int]:
+    """Claims older than the lease belong to dead workers. Never requested: back to pending
+    (nothing went out). Requested with no answer: uncertain (SendGrid has no idempotency key, so
+    only the editor may decide to resend)."""
+    cutoff = now - timedelta(seconds=lease_seconds)
+    stale = [Batch.state == BatchState.CLAIMED, Batch.claimed_at < cutoff]
+    with transaction(engine) as session:
+        released = rowcount(
+            session.execute(
+                update(Batch)
+                .where(*stale, Batch.requested_at.is_(None))
+                .values(state=BatchState.PENDING, worker_id=None)
+            )
+        )
+        lost = session.execute(
+            select(Batch.send_id, Batch.seq).where(*stale, Batch.requested_at.is_not(None))
+        ).all()
+        for send_id, seq in lost:
+            session.execute(
+                update(Batch)
+                .where(Batch.send_id == send_id, Batch.seq == seq, *stale)
+                .values(
+                    state=BatchState.UNCERTAIN,
+                    finished_at=now,
+                    error="worker went silent during the request: SendGrid may or may not "
+                    "have accepted it (resume --resend-uncertain to send again)",
+                )
+            )
+            session.execute(
+                update(SendRecipient)
+                .where(SendRecipient.send_id == send_id, SendRecipient.batch_seq == seq)
+                .where(SendRecipient.state == RecipientState.QUEUED)
+                .values(state=RecipientState.UNCERTAIN)
+            )
+        return released, len(lost)
