@@ -1,0 +1,84 @@
+"""How sends look on a terminal: the status report and the live progress bar."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+
+from mailer import send_control
+
+FINAL = ("done", "failed", "cancelled")
+
+
+def follow(engine: Engine, send_id: int, console: Console, poll: float = 0.5) -> None:
+    """A progress bar (sent / total, rate, time left) until the send ends or is paused."""
+    columns = (
+        TextColumn("send {task.fields[send]} [bold]{task.fields[state]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}/s"),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("send", total=None, send=send_id, state="", rate="0")
+        while True:
+            now = send_control.progress(engine, send_id)
+            done = now.sent + now.skipped + now.failed + now.uncertain + now.cancelled
+            elapsed = max(time.monotonic() - started, 1e-6)
+            total = now.total or None
+            bar.update(
+                task,
+                total=total,
+                completed=done,
+                state=now.state,
+                rate=f"{now.sent / elapsed:,.0f}",
+            )
+            if now.state in FINAL or now.state == "paused":
+                break
+            time.sleep(poll)
+
+
+def render_status(p: send_control.Progress, console: Console) -> None:
+    target = f"test copy to {p.test_to}" if p.test_to else f"list {p.list_name}"
+    if p.segment:
+        target += f", segment {p.segment}"
+    console.print(f"send {p.id}: [bold]{p.state}[/bold]  {p.subject!r} -> {target}")
+    for label, value in (
+        ("scheduled", p.scheduled_at),
+        ("started", p.started_at),
+        ("finished", p.finished_at),
+        ("throttled until", p.throttled_until),
+    ):
+        if value:
+            console.print(f"  {label}: {value}")
+    console.print(
+        f"  recipients: {p.total} total, {p.sent} sent, {p.skipped} skipped, {p.pending} pending, "
+        f"{p.failed} failed, {p.uncertain} uncertain, {p.cancelled} cancelled"
+    )
+    batches = ", ".join(f"{count} {state}" for state, count in sorted(p.batches.items()))
+    console.print(f"  batches: {batches or 'none yet'}")
+    if p.errors:
+        table = Table("batch", "state", "recipients", "error", title="batches needing attention")
+        for row in p.errors:
+            table.add_row(
+                str(row["batch"]), row["state"], str(row["recipients"]), row["error"] or ""
+            )
+        console.print(table)
+    if p.uncertain:
+        console.print(
+            f"  {p.uncertain} recipients are in uncertain batches: SendGrid may or may not have "
+            f"them. `newsletter resume {p.id} --resend-uncertain` sends them again."
+        )
