@@ -47,6 +47,15 @@ def make_celery(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         worker_hijack_root_logger=False,
         timezone="UTC",
+        # `newsletter scheduler` (beat) only ever enqueues this periodic check; sends scheduled
+        # for later live in the database, never as long ETAs in Redis.
+        beat_schedule={
+            "dispatch-due-sends": {
+                "task": "mailer.tasks.sending.dispatch_due",
+                "schedule": settings.SCHEDULER_INTERVAL_SECONDS,
+                "options": {"expires": settings.SCHEDULER_INTERVAL_SECONDS * 4},
+            }
+        },
     )
     return app
 
