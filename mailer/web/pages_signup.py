@@ -1,0 +1,150 @@
+"""GET/POST /subscribe and GET /confirm/{token}: sign-up with double opt-in.
+
+Every well-formed sign-up gets the same answer, whether the address is new, pending, already
+subscribed or suppressed, so the page reveals nothing about who is on the list. A `ref` token
+from a forwarded issue credits the reader who forwarded it once the friend confirms.
+"""
+
+from __future__ import annotations
+
+from celery.exceptions import Retry
+from email_validator import EmailNotValidError, validate_email
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer import signup
+from mailer.links import BadToken, Purpose, Token
+from mailer.tasks.messages import deliver_confirmation
+from mailer.transport.base import TransportError
+from mailer.web import csrf
+from mailer.web.deps import CONFIRM_MAX_AGE, PageError, client_ip, page, read_token, web
+from subscribers.db import transaction
+from subscribers.models import MailingList, utcnow
+from subscribers.store import find_list
+
+router = APIRouter()
+HONEYPOT = "website"
+
+
+@router.get("/subscribe", response_class=HTMLResponse)
+def subscribe_page(
+    request: Request, ref: str = "", list_name: str = Query("", alias="list")
+) -> HTMLResponse:
+    return _form(request, ref=ref, list_name=list_name)
+
+
+@router.post("/subscribe", response_class=HTMLResponse)
+async def subscribe(request: Request) -> HTMLResponse:
+    form = await request.form(max_files=0, max_fields=20)
+    csrf.check(request, "subscribe", form.get(csrf.FIELD))
+    fields = {key: str(form.get(key) or "").strip() for key in ("email", "name", "list", "ref")}
+    try:
+        email = validate_email(fields["email"], check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        error = f"Please enter a valid email address ({exc})."
+        return _form(request, **_refill(fields), error=error, status=400)
+    if len(fields["name"]) > 200:
+        return _form(request, **_refill(fields), error="The name is too long.", status=400)
+    if not form.get(HONEYPOT):
+        await run_in_threadpool(_request, request, email, fields)
+    return page(request, "subscribe_sent.html", {"title": "Check your inbox"})
+
+
+def _request(request: Request, email: str, fields: dict[str, str]) -> None:
+    app = web(request)
+    ip = client_ip(request)
+    if not app.limiter.allow(f"signup:{ip}", 1, app.settings.SIGNUP_IP_LIMIT_PER_HOUR, 3600):
+        raise PageError(429, "Please slow down", "Too many sign-ups from your network.")
+    referral = _referral(request, fields["ref"])
+    with transaction(app.engine) as session:
+        mailing_list = _chosen_list(session, app.settings.DEFAULT_LIST, fields["list"], referral)
+        req = signup.SignupRequest(email, fields["name"], mailing_list.id, ip, referral)
+        to_mail = signup.request_signup(
+            session, req, utcnow(), app.settings.SIGNUP_COOLDOWN_SECONDS
+        )
+        list_id = mailing_list.id
+    if to_mail is None:
+        return
+    try:
+        deliver_confirmation.delay(to_mail, list_id)
+    except (TransportError, Retry) as exc:
+        raise PageError(
+            503, "Not sent yet", "We could not send the confirmation just now. Please try again."
+        ) from exc
+
+
+def _chosen_list(
+    session: Session, preferred: str | None, name: str, referral: Token | None
+) -> MailingList:
+    if name:
+        found = find_list(session, name)
+        if found is None:
+            raise PageError(404, "Unknown newsletter", f"There is no newsletter called “{name}”.")
+        return found
+    if referral is not None and referral.list_id:
+        found = session.get(MailingList, referral.list_id)
+        if found is not None:
+            return found
+    return signup.default_list(session, preferred)
+
+
+def _referral(request: Request, ref: str) -> Token | None:
+    """A forged or stale referral is ignored, not an error: the sign-up still counts."""
+    if not ref:
+        return None
+    try:
+        return web(request).signer.read(ref, Purpose.REFERRAL)
+    except BadToken:
+        return None
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str) -> HTMLResponse:
+    link = read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
+    with transaction(web(request).engine) as session:
+        done = signup.confirm(session, link, client_ip(request), utcnow())
+    if not done:
+        raise PageError(
+            400, "This link no longer works", "Please sign up again if you want our newsletter."
+        )
+    return page(request, "confirmed.html", {"title": "You are subscribed"})
+
+
+def _form(
+    request: Request,
+    ref: str = "",
+    list_name: str = "",
+    email: str = "",
+    name: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    with transaction(web(request).engine) as session:
+        lists = session.scalars(select(MailingList.name).order_by(MailingList.name)).all()
+    form_token = csrf.issue(request, "subscribe")
+    context = {
+        "title": "Subscribe",
+        "lists": lists,
+        "list_name": list_name,
+        "ref": ref,
+        "email": email,
+        "name": name,
+        "error": error,
+        "csrf_token": form_token.value,
+        "honeypot": HONEYPOT,
+    }
+    response = page(request, "subscribe.html", context, status=status)
+    csrf.remember(request, response, form_token)
+    return response
+
+
+def _refill(fields: dict[str, str]) -> dict[str, str]:
+    return {
+        "email": fields["email"],
+        "name": fields["name"],
+        "list_name": fields["list"],
+        "ref": fields["ref"],
+    }
