@@ -120,7 +120,7 @@ def test_oversized_body_is_refused(hook_settings: Settings, signer: Signer, engi
         yield body[:100]
         yield body[100:]
 
-    response = client.post(URL, content=chunks(), headers=signer.headers(body))  # type: ignore[arg-type]
+    response = client.post(URL, content=chunks(), headers=signer.headers(body))
     assert response.status_code == 413
     assert _stored(engine) == (0, 0)
 
