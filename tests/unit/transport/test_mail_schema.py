@@ -11,8 +11,10 @@ import pytest
 
 from mailer.transport.mail_schema import (
     SCHEMA_PATH,
+    _full_validator,
     bundled_examples,
     mail_send_errors,
+    schema_errors,
     validate_mail_send,
 )
 from tests.unit.transport.payloads import newsletter, personalization
@@ -59,7 +61,10 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         node: Any = p
         for key in parents:
             node = node[int(key)] if key.isdigit() else node[key]
-        node[last] = value
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
 
     return change
 
@@ -135,3 +140,31 @@ def test_errors_carry_sendgrids_fields() -> None:
 def test_a_body_of_30_mb_is_refused() -> None:
     errors = mail_send_errors(newsletter(1), body_size=30 * 1024 * 1024)
     assert [str(e) for e in errors] == ["The total size of the message must be less than 30MB."]
+
+
+SCHEMA_BREAKS: list[tuple[str, Any]] = [
+    ("personalizations.0.to", "someone@example.com"),
+    ("personalizations.0.to.0", {"name": "no address"}),
+    ("personalizations.0.cc", [{"email": 5}]),
+    ("personalizations.0.send_at", "tomorrow"),
+    ("from", {"name": "no address"}),
+    ("reply_to_list", [{"email": "a@example.com"}, {"email": "a@example.com"}]),
+    ("attachments", [{"content": "eA==", "filename": "x.txt", "disposition": "sideways"}]),
+    ("asm", {"group_id": 1, "groups_to_display": list(range(26))}),
+    ("ip_pool_name", "x"),
+    ("mail_settings", {"sandbox_mode": {"enable": "true"}}),
+    ("categories", ["same", "same"]),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), SCHEMA_BREAKS)
+def test_the_fast_and_the_full_schema_validators_agree(path: str, value: Any) -> None:
+    """The compiled validator decides and jsonschema explains: both must see the same break."""
+    payload = newsletter(2)
+    _set(path, value)(payload)
+    assert not _full_validator().is_valid(payload)
+    errors = schema_errors(payload)
+    assert errors
+    assert any((e.field or "").startswith(path.split(".")[0]) for e in errors)
+    assert _full_validator().is_valid(newsletter(2))
+    assert schema_errors(newsletter(2)) == []
