@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import gzip
 import secrets
 import socket
 import sys
@@ -222,8 +223,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def accept(self, body: bytes, drop_after: bool) -> None:
         try:
+            if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
+                body = gzip.decompress(body)  # SendGrid's MailBodyCompression parameter
             payload = orjson.loads(body)
-        except orjson.JSONDecodeError as error:
+        except (orjson.JSONDecodeError, OSError, EOFError) as error:
             self.server.store.count("rejected_requests")
             self.reply(400, error_body(f"The request body is not valid JSON: {error}"))
             return

@@ -6,6 +6,8 @@ tests that need other start-up options start their own.
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -123,6 +125,18 @@ def test_each_violation_is_refused_with_sendgrids_error_shape(sg: FakeSendGrid, 
     assert raised.value.status == 400
     assert f"({field})" in str(raised.value)
     assert sg.stats()["accepted_requests"] == 0
+
+
+def test_a_gzip_compressed_body_is_accepted(sg: FakeSendGrid) -> None:
+    body = gzip.compress(json.dumps(newsletter(2)).encode())
+    headers = {
+        "Authorization": f"Bearer {sg.api_key}",
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }
+    response = httpx.post(f"{sg.url}/v3/mail/send", content=body, headers=headers)
+    assert response.status_code == 202
+    assert sg.stats()["recipients"] == 2
 
 
 def test_a_request_without_credentials_gets_401(sg: FakeSendGrid) -> None:
