@@ -1,0 +1,91 @@
+"""Benchmark: generate a subscriber CSV, import it into a fresh SQLite database, count a segment.
+
+    .venv/bin/python bench/import.py [--rows 1000000] [--keep DIR]
+
+Prints the import's wall time and the process's peak memory, then the time of
+`segment count 'tags has "investors" and attr.country = "FR"' --list weekly`.
+Targets (issue 3, 2 cores): import <= 60 s with peak memory <= 300 MB; count <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from mailer.migrate import upgrade
+from subscribers.db import make_engine, transaction
+from subscribers.importer import import_csv
+from subscribers.store import find_list, segment_count
+
+TAGS = ["investors", "press", "founders", "engineers", "vip", "alumni"]
+ZONES = ["Europe/Paris", "Europe/Berlin", "America/New_York", "Asia/Tokyo", ""]
+COUNTRIES = ["FR", "DE", "US", "JP", "GB", "ES", "IT", "NL"]
+SEGMENT = 'tags has "investors" and attr.country = "FR"'
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write the CSV row by row (constant memory)."""
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["email", "name", "tags", "timezone", "country", "score", "plan"])
+        for i in range(rows):
+            tags = ";".join(rng.sample(TAGS, rng.randint(0, 2)))
+            writer.writerow(
+                [
+                    f"reader{i}@example{i % 97}.com",
+                    f"Reader {i}",
+                    tags,
+                    rng.choice(ZONES),
+                    rng.choice(COUNTRIES),
+                    rng.randint(0, 100),
+                    rng.choice(["free", "pro", "team"]),
+                ]
+            )
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, db_path = folder / "subscribers.csv", folder / "bench.db"
+    db_path.unlink(missing_ok=True)
+    print(f"nproc: {os.cpu_count()}  rows: {args.rows:,}  folder: {folder}")
+    started = time.perf_counter()
+    generate(csv_path, args.rows)
+    size_mb = csv_path.stat().st_size / 1e6
+    print(f"generated {size_mb:.1f} MB in {time.perf_counter() - started:.1f} s")
+    print(f"peak RSS before import: {peak_mb():.0f} MB")
+    engine = make_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    started = time.perf_counter()
+    result = import_csv(engine, csv_path, list_name="weekly")
+    elapsed = time.perf_counter() - started
+    print(f"import: {elapsed:.1f} s ({args.rows / elapsed:,.0f} rows/s)  {result.as_dict()}")
+    print(f"peak RSS: {peak_mb():.0f} MB")
+    with transaction(engine) as session:
+        weekly = find_list(session, "weekly")
+        assert weekly is not None
+        for attempt in ("cold", "warm"):
+            started = time.perf_counter()
+            count = segment_count(session, SEGMENT, weekly.id)
+            took = time.perf_counter() - started
+            print(f"segment count ({attempt}) {SEGMENT!r} --list weekly: {count:,} in {took:.3f} s")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

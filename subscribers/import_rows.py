@@ -1,0 +1,160 @@
+"""One CSV record to a checked row, and what applying that row to a person changes (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from subscribers.errors import SubscriberError
+from subscribers.models import SUPPRESSED, Status
+from subscribers.numbers import parse_number
+from subscribers.store import (
+    MAX_NAME,
+    check_email,
+    check_status,
+    check_tag,
+    check_timezone,
+    normalize_email,
+)
+
+ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
+_RANK = {
+    Status.ACTIVE: 0,
+    Status.PENDING: 0,
+    Status.UNSUBSCRIBED: 1,
+    Status.BOUNCED: 2,
+    Status.COMPLAINED: 3,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """A valid record. Empty cells are `None`/absent: they leave the stored value alone."""
+
+    line: int
+    email: str
+    name: str | None
+    tags: frozenset[str]
+    timezone: str | None
+    status: Status | None
+    attrs: dict[str, Any]
+
+    @property
+    def email_norm(self) -> str:
+        return normalize_email(self.email)
+
+
+@dataclass
+class Person:
+    """A subscriber as the import sees it: stored state plus what this import changed."""
+
+    id: int | None
+    email: str
+    name: str = ""
+    timezone: str | None = None
+    status: Status = Status.ACTIVE
+    attrs: dict[str, Any] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
+    member: bool = False  # has a membership (any state) on the import's list
+    new_tags: set[str] = field(default_factory=set)
+    joined: bool = False  # a membership to create
+    dirty: bool = False  # subscriber columns to write
+    status_changed: bool = False
+
+
+def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
+    """Check one record against the header; SubscriberError says what is wrong with it."""
+    if len(fields) != len(names):
+        raise SubscriberError(f"{len(fields)} fields, but the header has {len(names)}")
+    values: dict[str, str] = {}
+    attrs: dict[str, Any] = {}
+    for name, raw in zip(names, fields, strict=True):
+        value = raw.strip()
+        if not name or not value:
+            continue
+        if name in ("email", "name", "tags", "timezone", "status"):
+            values[name] = value
+        else:
+            number = parse_number(value)
+            attrs[name] = value if number is None else number
+    name_value = values.get("name")
+    if name_value is not None and len(name_value) > MAX_NAME:
+        raise SubscriberError(f"name longer than {MAX_NAME} characters")
+    timezone, status = values.get("timezone"), values.get("status")
+    return Row(
+        line=line,
+        email=check_email(values.get("email", "")),
+        name=name_value,
+        tags=frozenset(t for t in map(check_tag, values.get("tags", "").split(";")) if t),
+        timezone=check_timezone(timezone) if timezone else None,
+        status=check_status(status) if status else None,
+        attrs=attrs,
+    )
+
+
+def merge_rows(first: Row, later: Row) -> Row:
+    """Two rows for one email: the later row's non-empty cells win; tags and attributes add up."""
+    return Row(
+        line=first.line,
+        email=first.email,
+        name=later.name if later.name is not None else first.name,
+        tags=first.tags | later.tags,
+        timezone=later.timezone or first.timezone,
+        status=later.status or first.status,
+        attrs={**first.attrs, **later.attrs},
+    )
+
+
+def new_person(row: Row, on_list: bool) -> Person:
+    status = row.status or Status.ACTIVE
+    return Person(
+        id=None,
+        email=row.email,
+        name=row.name or "",
+        timezone=row.timezone,
+        status=status,
+        attrs=dict(row.attrs),
+        new_tags=set(row.tags),
+        tags=set(row.tags),
+        joined=on_list,
+        member=on_list,
+    )
+
+
+def apply_row(person: Person, row: Row, on_list: bool) -> tuple[str, bool]:
+    """Apply a row to a known person: (`updated` or `unchanged`, whether a status was refused)."""
+    changed = False
+    if row.name is not None and row.name != person.name:
+        person.name, changed = row.name, True
+    if row.timezone is not None and row.timezone != person.timezone:
+        person.timezone, changed = row.timezone, True
+    merged = {**person.attrs, **row.attrs}
+    if merged != person.attrs:
+        person.attrs, changed = merged, True
+    person.dirty |= changed
+    refused = False
+    if row.status is not None and row.status != person.status:
+        if may_change_status(person.status, row.status):
+            person.status, person.dirty, person.status_changed = row.status, True, True
+            changed = True
+        else:
+            refused = True
+    added_tags = row.tags - person.tags
+    if added_tags:
+        person.tags |= added_tags
+        person.new_tags |= added_tags
+        changed = True
+    if on_list and not person.member:
+        person.member = person.joined = changed = True
+    return (UPDATED if changed else UNCHANGED), refused
+
+
+def may_change_status(current: Status, wanted: Status) -> bool:
+    """Only toward a stronger suppression, or pending to active: never re-activation."""
+    if current == Status.PENDING and wanted == Status.ACTIVE:
+        return True
+    return _RANK[wanted] > _RANK[current]
+
+
+def is_suppressed(status: Status) -> bool:
+    return status in SUPPRESSED

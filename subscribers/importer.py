@@ -1,0 +1,175 @@
+"""Streaming CSV import: checked rows written in batches, each batch one transaction of bulk SQL.
+
+Rows naming the same email are merged before anything is written (later non-empty cells win,
+tags and attributes add up), so importing the same file twice changes nothing the second time.
+A first quick pass over the file finds the emails that occur more than once; their rows are held
+back, merged, and written after the others, so memory stays small: one hash per row during the
+first pass, then only the current batch and the duplicated people. Empty cells leave stored
+values alone; an import never removes a tag. Values that read as plain numbers (no leading zero
+or '+', at most 2**53) are stored as JSON numbers so `attr.score >= 3` compares numerically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from subscribers import import_db
+from subscribers.csvio import (
+    Header,
+    Records,
+    RejectedFile,
+    check_utf8,
+    open_text,
+    read_header,
+    rejected_path,
+)
+from subscribers.errors import SubscriberError
+from subscribers.import_rows import UPDATED, Row, apply_row, merge_rows, new_person, parse_record
+
+BATCH_ROWS = 5000
+Progress = Callable[[int, int], None]  # (bytes read, file size)
+
+
+@dataclass
+class ImportResult:
+    """The counts: rows == added + updated + unchanged + rejected."""
+
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejected_file: str | None = None
+    duplicates: int = 0  # rows merged into an earlier row for the same email (counted unchanged)
+    status_kept: int = 0  # rows whose status would have re-activated or demoted someone
+
+    def as_dict(self) -> dict[str, int | str | None]:
+        return asdict(self)
+
+
+@dataclass
+class _Run:
+    engine: Engine
+    list_id: int | None
+    header: Header
+    rejected: RejectedFile
+    repeated: set[int]  # hashes of emails seen more than once
+    result: ImportResult
+    held: dict[str, tuple[Row, int]]  # merged rows of repeated emails, with their row counts
+
+
+def import_csv(
+    engine: Engine,
+    path: Path,
+    list_name: str | None = None,
+    progress: Progress | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportResult:
+    """Import a subscriber CSV; every data row ends up added, updated, unchanged or rejected."""
+    if not path.is_file():
+        raise SubscriberError(f"{path}: no such file")
+    check_utf8(path)
+    repeated = _repeated_emails(path)
+    size = path.stat().st_size
+    binary, text = open_text(path)
+    with binary, text:
+        header, records = read_header(path, text)
+        list_id = import_db.list_id(engine, list_name) if list_name else None
+        run = _Run(
+            engine,
+            list_id,
+            header,
+            RejectedFile(rejected_path(path), header),
+            repeated,
+            ImportResult(),
+            {},
+        )
+        try:
+            for batch in _batches(records, batch_rows):
+                _write(run, _check_rows(run, batch))
+                if progress:
+                    progress(binary.tell(), size)
+            _write_held(run, batch_rows)
+        finally:
+            run.rejected.close()
+    run.result.rejected = run.rejected.count
+    run.result.rejected_file = str(run.rejected.path) if run.rejected.count else None
+    return run.result
+
+
+def _repeated_emails(path: Path) -> set[int]:
+    """Hashes of the emails that occur on more than one record (a collision only holds back)."""
+    seen: set[int] = set()
+    repeated: set[int] = set()
+    binary, text = open_text(path)
+    with binary, text:
+        header, records = read_header(path, text)
+        column = header.names.index("email")
+        for _line, fields in records:
+            if column < len(fields):
+                key = hash(fields[column].strip().lower())
+                if key in seen:
+                    repeated.add(key)
+                else:
+                    seen.add(key)
+    return repeated
+
+
+def _batches(records: Records, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    while batch := list(islice(records, size)):
+        yield batch
+
+
+def _check_rows(run: _Run, batch: list[tuple[int, list[str]]]) -> list[tuple[Row, int]]:
+    """Valid rows to write now, each with how many file rows it stands for."""
+    rows: list[tuple[Row, int]] = []
+    for line, fields in batch:
+        run.result.rows += 1
+        try:
+            row = parse_record(line, run.header.names, fields)
+        except SubscriberError as exc:
+            run.rejected.add(line, str(exc), fields)
+            continue
+        email = row.email_norm
+        if hash(email) not in run.repeated:
+            rows.append((row, 1))
+        elif email in run.held:
+            earlier, count = run.held[email]
+            run.held[email] = (merge_rows(earlier, row), count + 1)
+        else:
+            run.held[email] = (row, 1)
+    return rows
+
+
+def _write_held(run: _Run, batch_rows: int) -> None:
+    held = iter(run.held.values())
+    while batch := list(islice(held, batch_rows)):
+        _write(run, batch)
+
+
+def _write(run: _Run, rows: list[tuple[Row, int]]) -> None:
+    """One transaction: load the people these rows name, apply the rows, write the changes."""
+    result = run.result
+    with run.engine.begin() as conn:
+        people = import_db.load_people(conn, {row.email_norm for row, _ in rows}, run.list_id)
+        on_list = run.list_id is not None
+        for row, count in rows:
+            result.unchanged += count - 1
+            result.duplicates += count - 1
+            person = people.get(row.email_norm)
+            if person is None:
+                people[row.email_norm] = new_person(row, on_list)
+                result.added += 1
+                continue
+            outcome, refused = apply_row(person, row, on_list)
+            result.status_kept += refused
+            if outcome == UPDATED:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        import_db.save_people(conn, list(people.values()), run.list_id)

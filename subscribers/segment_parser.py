@@ -1,0 +1,321 @@
+"""The segment language: tokens and a recursive-descent parser to a small AST (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import date
+from typing import Literal
+
+from subscribers.errors import SubscriberError
+
+TEXT_FIELDS = ("email", "name", "timezone")
+SET_FIELDS = ("tags", "lists")
+FIELDS = (*TEXT_FIELDS, "created_at", *SET_FIELDS)
+COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+TEXT_OPS = ("contains", "starts_with", "ends_with")
+KEYWORDS = frozenset({"and", "or", "not", "in", "has", *TEXT_OPS})
+
+Value = str | int | float | date
+
+
+class SegmentError(SubscriberError):
+    """A bad segment expression, naming the 1-based column of the problem."""
+
+    def __init__(self, column: int, message: str) -> None:
+        super().__init__(f"segment: column {column}: {message}")
+        self.column = column
+        self.reason = message
+
+
+@dataclass(frozen=True)
+class Field:
+    """`email`, `name`, `timezone`, `created_at`, `tags`, `lists`, or `attr` with its key."""
+
+    name: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return f"attr.{self.key}" if self.key is not None else self.name
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A literal as written: `quoted` tells a string from a bare number or date."""
+
+    value: Value
+    quoted: bool
+    column: int = dc_field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Compare:
+    field: Field
+    op: str  # one of COMPARISONS, TEXT_OPS or "has"
+    value: Lit
+
+
+@dataclass(frozen=True)
+class In:
+    field: Field
+    values: tuple[Lit, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+@dataclass(frozen=True)
+class Bool:
+    op: Literal["and", "or"]
+    items: tuple[Node, ...]
+
+
+Node = Compare | In | Not | Bool
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # word, string, number, date, op, end
+    text: str
+    column: int
+    value: Value | None = None
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+    | (?P<date>\d{4}-\d{2}-\d{2}(?![\w.]))
+    | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.]))
+    | (?P<word>[A-Za-z_][A-Za-z0-9_-]*)
+    | (?P<op>!=|<=|>=|[=<>(),.])
+    | (?P<string>")
+    """,
+    re.VERBOSE,
+)
+_STRING_BODY = re.compile(r'((?:[^"\\]|\\.)*)"', re.DOTALL)
+
+
+def tokenize(expr: str) -> list[Token]:
+    """Split an expression into tokens, each with its 1-based column."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(expr):
+        match = _TOKEN.match(expr, pos)
+        if match is None:
+            raise SegmentError(pos + 1, f"unexpected character {expr[pos]!r}")
+        kind = match.lastgroup or ""
+        if kind == "string":
+            token, pos = _read_string(expr, pos)
+            tokens.append(token)
+            continue
+        if kind != "space":
+            tokens.append(_token(kind, match.group(), pos + 1))
+        pos = match.end()
+    tokens.append(Token("end", "", len(expr) + 1))
+    return tokens
+
+
+def _token(kind: str, text: str, column: int) -> Token:
+    if kind == "number":
+        value: Value = float(text) if any(c in text for c in ".eE") else int(text)
+        return Token(kind, text, column, value)
+    if kind == "date":
+        try:
+            return Token(kind, text, column, date.fromisoformat(text))
+        except ValueError:
+            raise SegmentError(column, f"{text} is not a valid date") from None
+    return Token(kind, text, column)
+
+
+def _read_string(expr: str, start: int) -> tuple[Token, int]:
+    body = _STRING_BODY.match(expr, start + 1)
+    if body is None:
+        raise SegmentError(start + 1, "unterminated string (strings are double-quoted)")
+    value = re.sub(r"\\(.)", r"\1", body.group(1), flags=re.DOTALL)
+    return Token("string", expr[start : body.end()], start + 1, value), body.end()
+
+
+def parse(expr: str) -> Node:
+    """Parse a segment expression; raise SegmentError naming the column of the first problem."""
+    parser = _Parser(tokenize(expr))
+    if parser.peek.kind == "end":
+        raise SegmentError(1, "empty expression")
+    node = parser.expression()
+    if parser.peek.kind != "end":
+        raise SegmentError(
+            parser.peek.column, f'expected "and", "or" or the end, not {_show(parser.peek)}'
+        )
+    return node
+
+
+def _show(token: Token) -> str:
+    return "the end" if token.kind == "end" else f'"{token.text}"'
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.index = 0
+
+    @property
+    def peek(self) -> Token:
+        return self.tokens[self.index]
+
+    def take(self) -> Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def at_word(self, word: str) -> bool:
+        return self.peek.kind == "word" and self.peek.text.lower() == word
+
+    def expression(self) -> Node:
+        return self._chain("or", self.conjunction)
+
+    def conjunction(self) -> Node:
+        return self._chain("and", self.unary)
+
+    def _chain(self, op: Literal["and", "or"], parse_item: Callable[[], Node]) -> Node:
+        items: list[Node] = [parse_item()]
+        while self.at_word(op):
+            self.take()
+            items.append(parse_item())
+        return items[0] if len(items) == 1 else Bool(op, tuple(items))
+
+    def unary(self) -> Node:
+        if self.at_word("not"):
+            self.take()
+            return Not(self.unary())
+        if self.peek.text == "(" and self.peek.kind == "op":
+            opening = self.take()
+            node = self.expression()
+            if self.peek.text != ")":
+                raise SegmentError(
+                    self.peek.column,
+                    f'expected ")" to close the "(" at column {opening.column}, '
+                    f"not {_show(self.peek)}",
+                )
+            self.take()
+            return node
+        return self.condition()
+
+    def condition(self) -> Node:
+        field = self.field()
+        op_token = self.take()
+        op = op_token.text.lower()
+        if (op_token.kind == "op" and op in COMPARISONS) or (
+            op_token.kind == "word" and (op in TEXT_OPS or op == "has")
+        ):
+            return _check(field, op, op_token, self.value(op_token))
+        if op_token.kind == "word" and op == "in":
+            return _check_in(field, op_token, self.value_list(op_token))
+        raise SegmentError(
+            op_token.column, f"expected an operator after {field}, not {_show(op_token)}"
+        )
+
+    def field(self) -> Field:
+        token = self.take()
+        name = token.text.lower()
+        if token.kind != "word" or name in KEYWORDS:
+            raise SegmentError(token.column, f"expected a field name, not {_show(token)}")
+        if name == "attr":
+            return Field("attr", self.attr_key(token))
+        if name not in FIELDS:
+            raise SegmentError(
+                token.column,
+                f'unknown field "{token.text}" (fields: {", ".join(FIELDS)}, attr.KEY)',
+            )
+        return Field(name)
+
+    def attr_key(self, attr: Token) -> str:
+        if self.peek.text != "." or self.peek.kind != "op":
+            raise SegmentError(self.peek.column, 'expected "." and a key after "attr"')
+        self.take()
+        key = self.take()
+        if key.kind == "word" or (key.kind == "string" and isinstance(key.value, str)):
+            text = key.text if key.kind == "word" else str(key.value)
+            if text.strip() and '"' not in text and "\\" not in text:
+                return text.strip().lower()
+        raise SegmentError(
+            key.column, f'expected an attribute name after "attr.", not {_show(key)}'
+        )
+
+    def value(self, after: Token) -> Lit:
+        token = self.take()
+        if token.kind in ("string", "number", "date") and token.value is not None:
+            return Lit(token.value, quoted=token.kind == "string", column=token.column)
+        raise SegmentError(
+            token.column, f'expected a value after "{after.text}", not {_show(token)}'
+        )
+
+    def value_list(self, after: Token) -> tuple[Lit, ...]:
+        if self.peek.text != "(":
+            raise SegmentError(self.peek.column, f'expected "(" after "{after.text}"')
+        opening = self.take()
+        values = [self.value(opening)]
+        while self.peek.text == ",":
+            values.append(self.value(self.take()))
+        if self.peek.text != ")":
+            raise SegmentError(self.peek.column, f'expected "," or ")", not {_show(self.peek)}')
+        self.take()
+        return tuple(values)
+
+
+def _check(field: Field, op: str, token: Token, value: Lit) -> Compare:
+    """Refuse operator/value combinations that have no meaning for the field."""
+    where = value.column or token.column
+    if field.name in SET_FIELDS:
+        if op != "has":
+            raise SegmentError(where, f'{field} takes "has", as in {field} has "x"')
+        if not value.quoted:
+            raise SegmentError(where, f'"has" takes a quoted name, as in {field} has "x"')
+    elif op == "has":
+        raise SegmentError(where, f'"has" only works on tags and lists, not {field}')
+    elif op in TEXT_OPS and not value.quoted:
+        raise SegmentError(where, f'"{op}" takes a quoted string')
+    elif field.name == "created_at":
+        _check_date(field, op, token, value)
+    elif field.name in TEXT_FIELDS and not value.quoted:
+        raise SegmentError(where, f"{field} compares with a quoted string")
+    return Compare(field, op, _normalise(field, value))
+
+
+def _check_date(field: Field, op: str, token: Token, value: Lit) -> None:
+    if op in TEXT_OPS:
+        raise SegmentError(token.column, f'"{op}" does not work on {field}; compare it with a date')
+    if not isinstance(_as_date(value), date):
+        raise SegmentError(
+            value.column or token.column, f"{field} compares with a date like 2026-01-01"
+        )
+
+
+def _as_date(value: Lit) -> date | None:
+    if isinstance(value.value, date):
+        return value.value
+    if isinstance(value.value, str):
+        try:
+            return date.fromisoformat(value.value)
+        except ValueError:
+            return None
+    return None
+
+
+def _normalise(field: Field, value: Lit) -> Lit:
+    """Lower-case what is stored lower-cased; turn quoted dates into dates for created_at."""
+    if field.name == "created_at":
+        return Lit(_as_date(value) or value.value, False, value.column)
+    if field.name in ("email", "tags", "lists") and isinstance(value.value, str):
+        return Lit(value.value.lower(), True, value.column)
+    if isinstance(value.value, date):
+        return Lit(value.value.isoformat(), True, value.column)  # a bare date elsewhere is text
+    return value
+
+
+def _check_in(field: Field, token: Token, values: tuple[Lit, ...]) -> In:
+    if field.name in SET_FIELDS:
+        raise SegmentError(token.column, f'{field} takes "has", as in {field} has "x"')
+    return In(field, tuple(_check(field, "=", token, v).value for v in values))
