@@ -1,0 +1,79 @@
+"""The Markdown dialect of issues (CommonMark, tables, `::: promo` boxes) and its email HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, cast
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+
+# `::: promo` ... `:::` marks a highlighted box (an event, a sponsor, a call to action).
+CALLOUT_NAMES = ("promo",)
+EMPTY_CELL = "–"  # an empty table cell reads as "not disclosed", not as a layout glitch
+
+
+@cache
+def markdown() -> MarkdownIt:
+    """The parser, built once: raw HTML is off, so an issue cannot break the email's markup."""
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    for name in CALLOUT_NAMES:
+        container_plugin(md, name, render=_callout)
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", lambda *_: "</table></div>\n")
+    md.add_render_rule("td_open", _cell_open)
+    md.add_render_rule("th_open", _cell_open)
+    md.add_render_rule("image", _image)
+    return md
+
+
+def parse_markdown(text: str) -> list[Token]:
+    return markdown().parse(text)
+
+
+def to_html(tokens: Sequence[Token]) -> str:
+    """Email-ready HTML for a run of block tokens (classes are styled by the template's CSS)."""
+    md = markdown()
+    return md.renderer.render(list(tokens), md.options, {})
+
+
+def inline_html(token: Token) -> str:
+    """HTML of one inline token, e.g. a heading's text with its emphasis, code and emoji."""
+    md = markdown()
+    renderer = cast(RendererHTML, md.renderer)
+    return renderer.renderInline(token.children or [], md.options, {})
+
+
+def _callout(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # A presentation table, not a div: Outlook's Word engine ignores padding on divs.
+    if tokens[idx].nesting == 1:
+        return (
+            '<table role="presentation" class="callout" width="100%" cellpadding="0"'
+            ' cellspacing="0"><tr><td class="callout-cell">\n'
+        )
+    return "</td></tr></table>\n"
+
+
+def _table_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # The wrapper scrolls a table too wide for a phone instead of the whole email.
+    return (
+        '<div class="table-wrap"><table class="data" width="100%" cellpadding="0"'
+        ' cellspacing="0">\n'
+    )
+
+
+def _cell_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token, content = tokens[idx], tokens[idx + 1]
+    if content.type == "inline" and not content.content.strip():
+        # Visible content keeps an empty cell readable as "none" on a phone.
+        return f'<{token.tag} class="empty"{renderer.renderAttrs(token)}>{EMPTY_CELL}'
+    return str(renderer.renderToken(tokens, idx, options, env))
+
+
+def _image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    image = tokens[idx].copy()
+    image.attrSet("class", "content-image")
+    return str(renderer.image([image], 0, options, env))
