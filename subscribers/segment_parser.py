@@ -270,11 +270,11 @@ def _check(field: Field, op: str, token: Token, value: Lit) -> Compare:
     where = value.column or token.column
     if field.name in SET_FIELDS:
         if op != "has":
-            raise SegmentError(where, f'{field} takes "has", as in {field} has "x"')
+            raise SegmentError(token.column, f'{field} takes "has", as in {field} has "x"')
         if not value.quoted:
             raise SegmentError(where, f'"has" takes a quoted name, as in {field} has "x"')
     elif op == "has":
-        raise SegmentError(where, f'"has" only works on tags and lists, not {field}')
+        raise SegmentError(token.column, f'"has" only works on tags and lists, not {field}')
     elif op in TEXT_OPS and not value.quoted:
         raise SegmentError(where, f'"{op}" takes a quoted string')
     elif field.name == "created_at":

@@ -213,7 +213,7 @@ def join_list(session: Session, subscriber: Subscriber, mailing_list: MailingLis
 
 
 def list_counts(session: Session) -> list[tuple[str, int]]:
-    """Every list with how many active subscribers are on it, by name."""
+    """Every list with how many active subscribers are on it, by name (case-insensitively)."""
     active = and_(
         Membership.list_id == MailingList.id,
         Membership.status == MembershipStatus.SUBSCRIBED,
@@ -227,9 +227,9 @@ def list_counts(session: Session) -> list[tuple[str, int]]:
             and_(Subscriber.id == Membership.subscriber_id, Subscriber.status == Status.ACTIVE),
         )
         .group_by(MailingList.id, MailingList.name)
-        .order_by(MailingList.name)
     )
-    return [(name, count) for name, count in session.execute(query)]
+    counts = [(name, count) for name, count in session.execute(query)]
+    return sorted(counts, key=lambda item: item[0].casefold())
 
 
 def segment_count(session: Session, expr: str, list_id: int | None = None) -> int:

@@ -106,7 +106,7 @@ def export(
             return
         with out.open("w", encoding="utf-8", newline="") as stream:
             count = export_csv(engine, stream, list_name, segment)
-    err.print(f"{count} subscribers written to {out}")
+    err.print(f"{count} subscriber{'' if count == 1 else 's'} written to {out}")
 
 
 @subscribers_app.command("add")
