@@ -6,7 +6,7 @@ A custom_arg subscriber id only counts when that subscriber's address is the eve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -62,19 +62,14 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
-def _emails_by_id(session: Session, ids: set[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for chunk in _chunks(sorted(ids)):
-        query = select(Subscriber.id, Subscriber.email_norm).where(Subscriber.id.in_(chunk))
-        found.update({row.id: row.email_norm for row in session.execute(query)})
-    return found
-
-
-def _ids_by_email(session: Session, emails: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(emails)):
-        query = select(Subscriber.id, Subscriber.email_norm).where(Subscriber.email_norm.in_(chunk))
-        found.update({row.email_norm: row.id for row in session.execute(query)})
+def _people(
+    session: Session, condition: Callable[[Sequence[Any]], Any], keys: set[Any]
+) -> list[Any]:
+    """(id, email_norm, status) of the subscribers matching `keys`, in chunks."""
+    found: list[Any] = []
+    columns = (Subscriber.id, Subscriber.email_norm, Subscriber.status)
+    for chunk in _chunks(sorted(keys)):
+        found.extend(session.execute(select(*columns).where(condition(chunk))).all())
     return found
 
 
@@ -86,12 +81,19 @@ def _sends_by_message(session: Session, prefixes: set[str]) -> dict[str, int]:
     return found
 
 
-def correlate(session: Session, rows: Sequence[Any]) -> list[Claimed]:
-    """Fill in (or correct) subscriber_id and send_id, and write the changes back."""
+def correlate(session: Session, rows: Sequence[Any]) -> tuple[list[Claimed], dict[int, str]]:
+    """Fill in (or correct) subscriber_id and send_id, and write the changes back; also return
+    the current status of every subscriber involved."""
     claimed = [Claimed(**row._asdict()) for row in rows]
-    emails = _emails_by_id(session, {c.subscriber_id for c in claimed if c.subscriber_id})
+    named = {c.subscriber_id for c in claimed if c.subscriber_id}
+    people = _people(session, Subscriber.id.in_, named)
+    emails = {p.id: p.email_norm for p in people}
     trusted = {c.id for c in claimed if c.subscriber_id and emails.get(c.subscriber_id) == c.email}
-    by_email = _ids_by_email(session, {c.email for c in claimed if c.id not in trusted})
+    others = _people(
+        session, Subscriber.email_norm.in_, {c.email for c in claimed if c.id not in trusted}
+    )
+    by_email = {p.email_norm: p.id for p in others}
+    statuses = {p.id: p.status for p in (*people, *others)}
     prefixes = {message_prefix(c.sg_message_id) for c in claimed if c.send_id is None}
     by_message = _sends_by_message(session, {p for p in prefixes if p})
     result: list[Claimed] = []
@@ -114,4 +116,4 @@ def correlate(session: Session, rows: Sequence[Any]) -> list[Claimed]:
             .values(subscriber_id=bindparam("b_sub"), send_id=bindparam("b_send")),
             changes,
         )
-    return result
+    return result, statuses

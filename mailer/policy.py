@@ -18,17 +18,19 @@ Status ranks in subscribers/status.py make sure a late event never undoes a supp
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, case, cast, func, or_, select, update
+from sqlalchemy import String, Table, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from mailer.correlate import correlate
+from mailer.correlate import Claimed, correlate
 from mailer.models import Event, Send
 from subscribers.models import Status, Subscriber
 from subscribers.status import suppress, unsubscribe_everywhere, unsubscribe_from_list
+from subscribers.types import UTCDateTime
 
 
 class Verdict(enum.StrEnum):
@@ -83,32 +85,37 @@ def verdict(event: str, bounce_type: str | None, reason: str | None) -> Verdict:
     return Verdict.RECORD
 
 
-def judge(session: Session, claimed: list[Row[Any]], cfg: PolicyConfig) -> Outcome:
-    """Correlate claimed events and apply their verdicts, in subscriber order (fewer lock waits)."""
-    rows = correlate(session, claimed)
+def judge(session: Session, claimed: Sequence[Any], cfg: PolicyConfig) -> Outcome:
+    """Correlate claimed events and apply their verdicts, with one statement per kind of
+    bookkeeping (counters, soft-bounce windows) and one status change per person at most."""
+    rows, statuses = correlate(session, claimed)
     outcome = Outcome(judged=len(rows))
-    for row in sorted(rows, key=lambda r: (r.subscriber_id or 0, r.occurred_at)):
-        kind = verdict(row.event, row.bounce_type, row.reason)
-        if kind is Verdict.RECORD or row.subscriber_id is None:
+    actions: list[tuple[Claimed, Verdict]] = [
+        (row, kind)
+        for row in sorted(rows, key=lambda r: (r.subscriber_id or 0, r.occurred_at))
+        if row.subscriber_id is not None
+        and (kind := verdict(row.event, row.bounce_type, row.reason)) is not Verdict.RECORD
+    ]
+    _count_bounces(session, actions)
+    over_limit = _soft_limit_reached(
+        session, [r for r, k in actions if k is Verdict.SOFT_BOUNCE], cfg
+    )
+    for row, kind in actions:
+        if statuses.get(row.subscriber_id or 0) == Status.COMPLAINED:
+            continue  # nothing outranks a complaint: skip the round trips
+        if kind is Verdict.SOFT_BOUNCE and row.id not in over_limit:
             continue
-        if _apply(session, row, kind, cfg):
+        if _apply(session, row, kind, over_limit.get(row.id, "")):
             outcome.count(kind)
     return outcome
 
 
-def _apply(session: Session, row: Any, kind: Verdict, cfg: PolicyConfig) -> bool:
+def _apply(session: Session, row: Claimed, kind: Verdict, soft_reason: str) -> bool:
     sid, when = row.subscriber_id, row.occurred_at
-    if kind is Verdict.HARD_BOUNCE:
-        _count_bounce(session, sid, when, Subscriber.bounce_count)
-        return suppress(session, sid, Status.BOUNCED, _why(row), when)
+    assert sid is not None
     if kind is Verdict.SOFT_BOUNCE:
-        _count_bounce(session, sid, when, Subscriber.soft_bounce_count)
-        failures = soft_failures(session, sid, when, cfg.soft_bounce_window)
-        if failures < cfg.soft_bounce_limit:
-            return False
-        why = f"{failures} soft bounces within {cfg.soft_bounce_window.days} days"
-        return suppress(session, sid, Status.BOUNCED, why, when)
-    if kind is Verdict.BOUNCED:
+        return suppress(session, sid, Status.BOUNCED, soft_reason, when)
+    if kind in (Verdict.HARD_BOUNCE, Verdict.BOUNCED):
         return suppress(session, sid, Status.BOUNCED, _why(row), when)
     if kind is Verdict.COMPLAINED:
         return suppress(session, sid, Status.COMPLAINED, _why(row), when)
@@ -119,45 +126,91 @@ def _apply(session: Session, row: Any, kind: Verdict, cfg: PolicyConfig) -> bool
     return unsubscribe_everywhere(session, sid, f"sendgrid:{row.event}", when)
 
 
-def _why(row: Any) -> str:
+def _why(row: Claimed) -> str:
     detail = f": {row.reason}" if row.reason else ""
     return f"sendgrid {row.event}{detail}"[:200]
 
 
-def _count_bounce(session: Session, sid: int, when: datetime, counter: Any) -> None:
-    later = or_(Subscriber.last_bounce_at.is_(None), Subscriber.last_bounce_at < when)
+def _count_bounces(session: Session, actions: list[tuple[Claimed, Verdict]]) -> None:
+    """bounce_count / soft_bounce_count + n and last_bounce_at, one executemany for all."""
+    per_person: dict[int, dict[str, Any]] = {}
+    for row, kind in actions:
+        if kind not in (Verdict.HARD_BOUNCE, Verdict.SOFT_BOUNCE):
+            continue
+        assert row.subscriber_id is not None
+        entry = per_person.setdefault(
+            row.subscriber_id,
+            {"b_id": row.subscriber_id, "b_hard": 0, "b_soft": 0, "b_when": row.occurred_at},
+        )
+        entry["b_hard" if kind is Verdict.HARD_BOUNCE else "b_soft"] += 1
+        entry["b_when"] = max(entry["b_when"], row.occurred_at)
+    if not per_person:
+        return
+    table = Subscriber.__table__
+    assert isinstance(table, Table)
+    when = bindparam("b_when", type_=UTCDateTime)
+    later = or_(table.c.last_bounce_at.is_(None), table.c.last_bounce_at < when)
     session.execute(
-        update(Subscriber)
-        .where(Subscriber.id == sid)
+        table.update()
+        .where(table.c.id == bindparam("b_id"))
         .values(
-            {
-                counter: counter + 1,
-                Subscriber.last_bounce_at: case((later, when), else_=Subscriber.last_bounce_at),
-            }
-        )
+            bounce_count=table.c.bounce_count + bindparam("b_hard"),
+            soft_bounce_count=table.c.soft_bounce_count + bindparam("b_soft"),
+            last_bounce_at=case((later, when), else_=table.c.last_bounce_at),
+        ),
+        [per_person[sid] for sid in sorted(per_person)],
     )
 
 
-def soft_failures(session: Session, sid: int, when: datetime, window: timedelta) -> int:
-    """Distinct messages (by send, else by SendGrid message id) that failed softly in the window."""
-    soft = or_(
-        Event.event == "deferred",
-        (Event.event == "bounce")
-        & Event.bounce_type.is_not(None)
-        & (Event.bounce_type != "bounce"),
+def _soft_limit_reached(session: Session, soft: list[Claimed], cfg: PolicyConfig) -> dict[int, str]:
+    """Soft events (by event id) at whose time the person has reached the limit, with why.
+
+    Failures are distinct messages (send, else SendGrid message id) in (t - window, t]."""
+    if not soft:
+        return {}
+    window = cfg.soft_bounce_window
+    history = soft_history(
+        session,
+        {r.subscriber_id for r in soft if r.subscriber_id is not None},
+        min(r.occurred_at for r in soft) - window,
+        max(r.occurred_at for r in soft),
     )
+    reached: dict[int, str] = {}
+    for row in soft:
+        keys = {
+            key
+            for at, key in history.get(row.subscriber_id or 0, [])
+            if row.occurred_at - window < at <= row.occurred_at
+        }
+        if len(keys) >= cfg.soft_bounce_limit:
+            reached[row.id] = f"{len(keys)} soft bounces within {window.days} days"
+    return reached
+
+
+def soft_history(
+    session: Session, ids: set[int], since: datetime, until: datetime
+) -> dict[int, list[tuple[datetime, str]]]:
+    """Every stored soft failure of these people in [since, until], as (time, message key)."""
+    blocked = Event.bounce_type.is_not(None) & (Event.bounce_type != "bounce")
+    soft = or_(Event.event == "deferred", (Event.event == "bounce") & blocked)
     message = func.coalesce(cast(Event.send_id, String), Event.sg_message_id, Event.sg_event_id)
-    return session.execute(
-        select(func.count(func.distinct(message))).where(
-            Event.subscriber_id == sid,
-            soft,
-            Event.occurred_at > when - window,
-            Event.occurred_at <= when,
+    found: dict[int, list[tuple[datetime, str]]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        rows = session.execute(
+            select(Event.subscriber_id, Event.occurred_at, message).where(
+                Event.subscriber_id.in_(ordered[start : start + 500]),
+                soft,
+                Event.occurred_at >= since,
+                Event.occurred_at <= until,
+            )
         )
-    ).scalar_one()
+        for sid, at, key in rows:
+            found.setdefault(sid or 0, []).append((at, key))
+    return found
 
 
-def _list_of(session: Session, row: Any) -> int | None:
+def _list_of(session: Session, row: Claimed) -> int | None:
     list_id = (row.data or {}).get("nl_list_id")
     if isinstance(list_id, int):
         return list_id
