@@ -10,9 +10,16 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 from sendgrid import EventWebhook
 from sqlalchemy import Engine, Insert, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,6 +47,17 @@ class BadBatch(NewsletterError):
     """The body is not a JSON array of well-formed events; says which event and field."""
 
 
+def _id_or_none(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+OptionalId = Annotated[int | None, BeforeValidator(_id_or_none)]
+
+
 class WebhookEvent(BaseModel):
     """One event as SendGrid posts it; custom_args arrive flattened to the top level."""
 
@@ -54,10 +72,11 @@ class WebhookEvent(BaseModel):
     reason: str | None = None
     status: str | None = None
     url: str | None = None
-    # Our custom_args (strings on the wire, digits by construction).
-    nl_send_id: int | None = None
-    nl_subscriber_id: int | None = None
-    nl_list_id: int | None = None
+    # Our custom_args: strings on the wire. Anything but digits (a test copy's "None", say)
+    # just means "unknown": correlation falls back to the address, the batch is not refused.
+    nl_send_id: OptionalId = None
+    nl_subscriber_id: OptionalId = None
+    nl_list_id: OptionalId = None
 
     @property
     def occurred_at(self) -> datetime:

@@ -150,7 +150,7 @@ def test_malformed_json_is_400_and_nothing_stored(
         ("email", 42),
         ("sg_event_id", None),
         ("event", ["open"]),
-        ("nl_send_id", "abc"),
+        ("url", {"href": "x"}),
         ("sg_event_id", "x" * 101),
     ],
 )
@@ -164,3 +164,15 @@ def test_wrong_field_types_are_400_and_nothing_half_stored(
     assert response.status_code == 400
     assert "3" in response.json()["error"]
     assert _stored(engine) == (0, 0)
+
+
+def test_unreadable_custom_args_mean_unknown_not_refused(
+    client: TestClient, signer: Signer, engine: Engine
+) -> None:
+    events = [
+        event("delivered", "p1@example.com", nl_send_id="7", nl_list_id="None", nl_subscriber_id="")
+    ]
+    body = json.dumps(events).encode()
+    assert client.post(URL, content=body, headers=signer.headers(body)).status_code == 200
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.send_id, Event.subscriber_id)).one() == (7, None)
