@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     SEND_BATCH_SIZE: int = Field(default=1000, ge=1, le=1000)
     SEND_PARALLELISM: int = Field(default=4, ge=1)  # batch runners queued per send
     SEND_MAX_ATTEMPTS: int = Field(default=30, ge=1)  # 5xx/timeouts before a batch fails
+    SEND_RETRY_BASE_SECONDS: float = Field(default=2.0, gt=0)  # backoff: base x 2^attempt ...
+    SEND_RETRY_MAX_SECONDS: float = Field(default=300.0, gt=0)  # ... with jitter, capped here
     BATCH_LEASE_SECONDS: float | None = None  # default: 2 x SENDGRID_TIMEOUT_SECONDS + 30
     SCHEDULER_INTERVAL_SECONDS: float = Field(default=15.0, gt=0)
     LIST_UNSUBSCRIBE_MAILTO: str | None = None

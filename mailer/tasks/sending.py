@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from mailer import batches, pipeline, sends
 from mailer.pipeline import Runtime
+from mailer.plan import RetryPolicy
 from mailer.ratelimit import make_limiter
 from mailer.settings import Settings
 from mailer.tasks.app import celery_app, worker_settings
@@ -37,6 +38,7 @@ def runtime() -> Runtime:
         transport=make_transport(settings),
         settings=settings,
         limiter=make_limiter(settings.SEND_RATE_PER_SECOND, settings.REDIS_URL),
+        retry=RetryPolicy(settings.SEND_RETRY_BASE_SECONDS, settings.SEND_RETRY_MAX_SECONDS),
     )
 
 
