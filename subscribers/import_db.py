@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
@@ -29,6 +30,18 @@ def list_id(engine: Engine, name: str) -> int:
     """The id of the list, created when it does not exist yet."""
     with Session(engine) as session, session.begin():
         return get_or_create_list(session, name).id
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Let the query planner see the new row counts, so segment counts pick good plans."""
+    tables = ("subscribers", "subscriber_tags", "memberships")
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")  # sample: milliseconds, not seconds
+            for table in tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+        else:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def load_people(conn: Connection, emails: set[str], list_id: int | None) -> dict[str, Person]:
@@ -148,12 +161,14 @@ def bulk_insert(
     compiled = insert(table).compile(dialect=dialect, column_keys=keys)
     processors = {key: table.c[key].type._cached_bind_processor(dialect) for key in keys}
     constant = {k: (p(shared[k]) if (p := processors[k]) else shared[k]) for k in shared}
-    per_row = [(k, processors[k]) for k in rows[0]]
-    prepared = [
-        {**{k: (p(row[k]) if p else row[k]) for k, p in per_row}, **constant} for row in rows
-    ]
+    converters = [(k, p) for k in rows[0] if (p := processors[k]) is not None]
+    for row in rows:  # the caller's rows, built for this call: converted in place
+        for key, convert in converters:
+            row[key] = convert(row[key])
+        row.update(constant)
     if compiled.positional:
         order = compiled.positiontup or []
-        conn.exec_driver_sql(compiled.string, [tuple(p[k] for k in order) for p in prepared])
+        pick = itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)
+        conn.exec_driver_sql(compiled.string, [pick(row) for row in rows])
     else:
-        conn.exec_driver_sql(compiled.string, prepared)
+        conn.exec_driver_sql(compiled.string, rows)

@@ -33,15 +33,12 @@ class Row:
 
     line: int
     email: str
+    email_norm: str
     name: str | None
     tags: frozenset[str]
     timezone: str | None
     status: Status | None
     attrs: dict[str, Any]
-
-    @property
-    def email_norm(self) -> str:
-        return normalize_email(self.email)
 
 
 @dataclass
@@ -81,9 +78,11 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
     if name_value is not None and len(name_value) > MAX_NAME:
         raise SubscriberError(f"name longer than {MAX_NAME} characters")
     timezone, status = values.get("timezone"), values.get("status")
+    email = check_email(values.get("email", ""))
     return Row(
         line=line,
-        email=check_email(values.get("email", "")),
+        email=email,
+        email_norm=normalize_email(email),
         name=name_value,
         tags=frozenset(t for t in map(check_tag, values.get("tags", "").split(";")) if t),
         timezone=check_timezone(timezone) if timezone else None,
@@ -97,6 +96,7 @@ def merge_rows(first: Row, later: Row) -> Row:
     return Row(
         line=first.line,
         email=first.email,
+        email_norm=first.email_norm,
         name=later.name if later.name is not None else first.name,
         tags=first.tags | later.tags,
         timezone=later.timezone or first.timezone,

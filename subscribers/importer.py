@@ -12,7 +12,7 @@ or '+', at most 2**53) are stored as JSON numbers so `attr.score >= 3` compares 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -59,8 +59,9 @@ class _Run:
     header: Header
     rejected: RejectedFile
     repeated: set[int]  # hashes of emails seen more than once
-    result: ImportResult
-    held: dict[str, tuple[Row, int]]  # merged rows of repeated emails, with their row counts
+    result: ImportResult = field(default_factory=ImportResult)
+    # merged rows of repeated emails, with how many file rows each stands for
+    held: dict[str, tuple[Row, int]] = field(default_factory=dict)
 
 
 def import_csv(
@@ -80,15 +81,8 @@ def import_csv(
     with binary, text:
         header, records = read_header(path, text)
         list_id = import_db.list_id(engine, list_name) if list_name else None
-        run = _Run(
-            engine,
-            list_id,
-            header,
-            RejectedFile(rejected_path(path), header),
-            repeated,
-            ImportResult(),
-            {},
-        )
+        rejected = RejectedFile(rejected_path(path), header)
+        run = _Run(engine, list_id, header, rejected, repeated)
         try:
             for batch in _batches(records, batch_rows):
                 _write(run, _check_rows(run, batch))
@@ -96,7 +90,13 @@ def import_csv(
                     progress(binary.tell(), size)
             _write_held(run, batch_rows)
         finally:
-            run.rejected.close()
+            rejected.close()
+    return _finish(run)
+
+
+def _finish(run: _Run) -> ImportResult:
+    if run.result.added or run.result.updated:
+        import_db.refresh_statistics(run.engine)
     run.result.rejected = run.rejected.count
     run.result.rejected_file = str(run.rejected.path) if run.rejected.count else None
     return run.result
