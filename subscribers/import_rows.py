@@ -65,10 +65,12 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
         raise SubscriberError(f"{len(fields)} fields, but the header has {len(names)}")
     values: dict[str, str] = {}
     attrs: dict[str, Any] = {}
-    for name, raw in zip(names, fields, strict=True):
+    for column, (name, raw) in enumerate(zip(names, fields, strict=True), start=1):
         value = raw.strip()
-        if not name or not value:
+        if not value:
             continue
+        if not name:  # a trailing delimiter is harmless; a value nobody named is not
+            raise SubscriberError(f"a value in column {column}, which has no name in the header")
         if name in ("email", "name", "tags", "timezone", "status"):
             values[name] = value
         else:

@@ -54,7 +54,8 @@ def test_every_bad_row_kind_is_rejected_with_line_and_reason(engine: Engine, wor
         f"tag@example.com,Tag,{long_tag},,\n"  # 9
         f"name@example.com,{'n' * 201},,,\n"  # 10
         "\n"  # 11: a blank line is not a row
-        "bob@example.com,Bob,,,pending\n",  # 12
+        "bob@example.com,Bob,,,pending\n"  # 12
+        ",,,,\n",  # 13: nor is a row of empty cells
     )
     result = import_csv(engine, path)
     assert (result.rows, result.added, result.rejected) == (10, 2, 8)
@@ -89,6 +90,17 @@ def test_bom_semicolons_quotes_and_newlines(engine: Engine, workdir: Path) -> No
     assert ann.name == 'Ann; the "first"'
     assert ann.tag_names == ["a", "b"]
     assert ann.attrs == {"city": "Paris\r\nRive gauche"}
+
+
+def test_a_trailing_delimiter_is_fine_but_an_unnamed_value_is_rejected(
+    engine: Engine, workdir: Path
+) -> None:
+    path = write(workdir / "x.csv", "email,name,\nann@example.com,Ann,\nbob@example.com,Bob,??\n")
+    result = import_csv(engine, path)
+    assert (result.added, result.rejected) == (1, 1)
+    assert rejected_rows(result)[0]["reason"] == (
+        "a value in column 3, which has no name in the header"
+    )
 
 
 def test_tab_separated(engine: Engine, workdir: Path) -> None:
