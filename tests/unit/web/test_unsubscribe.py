@@ -142,3 +142,29 @@ def test_a_deleted_subscriber_gets_404_not_500(client: TestClient, world: World)
     token = world.signer.make(Token(Purpose.UNSUBSCRIBE, 999_999, world.list_id, world.send_id))
     assert client.get(f"/u/{token}").status_code == 404
     assert client.post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+
+
+def test_oversized_or_stuffed_bodies_are_refused_politely(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    path = world.path(Purpose.UNSUBSCRIBE)
+    huge = client.post(
+        path,
+        content=b"List-Unsubscribe=One-Click&x=" + b"a" * 20_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    stuffed = client.post(
+        path,
+        content="&".join(f"f{n}=1" for n in range(50)).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert (huge.status_code, stuffed.status_code) == (413, 400)
+    assert _state(engine, world) == ("active", "subscribed", None)
+
+
+def test_the_page_form_may_come_as_multipart_too(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    response = client.post(world.path(Purpose.UNSUBSCRIBE), files={"scope": (None, "all")})
+    assert response.status_code == 200
+    assert _state(engine, world) == ("unsubscribed", "unsubscribed", "page")
