@@ -103,7 +103,8 @@ def load_recipients(
             SendRecipient.batch_seq == claim.seq,
             SendRecipient.state == RecipientState.QUEUED,
         )
-        .order_by(SendRecipient.subscriber_id)
+        # No ORDER BY: it would lead SQLite to walk the (send_id, subscriber_id) primary key
+        # over the whole send instead of the (send_id, batch_seq) index; we sort in Python.
     )
     active: list[Recipient] = []
     gone: list[int] = []
@@ -113,6 +114,7 @@ def load_recipients(
                 active.append(Recipient(sid, email, name or ""))
             else:
                 gone.append(sid)
+    active.sort(key=lambda r: r.subscriber_id)
     return active, gone
 
 

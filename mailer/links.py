@@ -14,9 +14,11 @@ import hashlib
 import hmac
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _LAYOUT = struct.Struct(">cIIII")
+_ID, _TAIL = struct.Struct(">I"), struct.Struct(">III")  # the same layout, in two parts
 _TAG_BYTES = 12
 
 
@@ -65,6 +67,21 @@ class Signer:
             token.purpose.value, token.subscriber_id, token.list_id, token.send_id, token.issued_at
         )
         return base64.urlsafe_b64encode(payload + self._tag(payload)).rstrip(b"=").decode()
+
+    def maker(
+        self, purpose: Purpose, list_id: int, send_id: int, issued_at: int
+    ) -> Callable[[int], str]:
+        """`make` for many subscribers of one send (the send path's hot loop): the same tokens,
+        with the constant parts packed once instead of once per recipient."""
+        head, tail = purpose.value, _TAIL.pack(list_id, send_id, issued_at)
+        key, pack, digest, encode = self._key, _ID.pack, hmac.digest, base64.urlsafe_b64encode
+
+        def make(subscriber_id: int) -> str:
+            payload = head + pack(subscriber_id) + tail
+            tag = digest(key, payload, "sha256")[:_TAG_BYTES]
+            return encode(payload + tag).rstrip(b"=").decode()
+
+        return make
 
     def read(
         self, text: str, purpose: Purpose, max_age: int | None = None, now: float | None = None

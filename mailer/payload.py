@@ -8,12 +8,12 @@ is shared is built once per batch, so the per-recipient cost is four HMACs and a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from mailer import placeholders as ph
-from mailer.links import Purpose, Signer, Token, link
+from mailer.links import ROUTE, Purpose, Signer
 from mailer.transport.base import Payload
 
 CATEGORY = "newsletter"
@@ -100,29 +100,32 @@ def build_payload(message: Message, ctx: LinkContext, recipients: Iterable[Recip
 def _personalizations(
     message: Message, ctx: LinkContext, recipients: Iterable[Recipient]
 ) -> list[dict[str, Any]]:
+    """The hot loop (one pass per recipient): everything constant is prepared before it."""
     used = used_placeholders(message)
-    wanted = [(tag, purpose) for tag, purpose in _LINKS if tag in used]
+    links = [
+        (tag, f"{ctx.base_url}/{ROUTE[purpose]}/", _maker(ctx, purpose))
+        for tag, purpose in _LINKS
+        if tag in used and purpose is not Purpose.UNSUBSCRIBE
+    ]
+    unsubscribe_tag = ph.UNSUBSCRIBE_URL in used
+    unsubscribe = _maker(ctx, Purpose.UNSUBSCRIBE)
+    u_prefix = f"{ctx.base_url}/u/"
+    mailto = (
+        f"mailto:{ctx.unsubscribe_mailto}?subject=unsubscribe%20" if ctx.unsubscribe_mailto else ""
+    )
     wants_name = ph.NAME in used
-    make, base = ctx.signer.make, ctx.base_url
-    send_id, list_id, issued = ctx.send_id, ctx.list_id, ctx.issued_at
-    send_arg, list_arg = str(send_id), str(list_id)
-    mailto = ctx.unsubscribe_mailto
+    send_arg, list_arg = str(ctx.send_id), str(ctx.list_id)
     out: list[dict[str, Any]] = []
     for r in recipients:
         sid = r.subscriber_id
-        unsub = make(Token(Purpose.UNSUBSCRIBE, sid, list_id, send_id, issued))
-        subs: dict[str, str] = {}
-        for tag, purpose in wanted:
-            if purpose is Purpose.UNSUBSCRIBE:
-                subs[tag] = f"{base}/u/{unsub}"
-            else:
-                subs[tag] = link(base, ctx.signer, Token(purpose, sid, list_id, send_id, issued))
-        name = display_name(r.name)
+        token = unsubscribe(sid)
+        subs = {tag: prefix + make(sid) for tag, prefix, make in links}
+        if unsubscribe_tag:
+            subs[ph.UNSUBSCRIBE_URL] = u_prefix + token
+        name = display_name(r.name) if r.name else ""
         if wants_name:
             subs[ph.NAME] = name
-        header = f"<{base}/u/{unsub}>"
-        if mailto:
-            header += f", <mailto:{mailto}?subject=unsubscribe%20{unsub}>"
+        header = f"<{u_prefix}{token}>, <{mailto}{token}>" if mailto else f"<{u_prefix}{token}>"
         person: dict[str, Any] = {
             "to": [{"email": r.email, "name": name} if name else {"email": r.email}],
             "headers": {"List-Unsubscribe": header, "List-Unsubscribe-Post": ONE_CLICK},
@@ -136,6 +139,10 @@ def _personalizations(
             person["substitutions"] = subs
         out.append(person)
     return out
+
+
+def _maker(ctx: LinkContext, purpose: Purpose) -> Callable[[int], str]:
+    return ctx.signer.maker(purpose, ctx.list_id, ctx.send_id, ctx.issued_at)
 
 
 def _address(email: str, name: str) -> dict[str, str]:

@@ -105,3 +105,12 @@ def test_a_test_copy_says_so() -> None:
     copy = build_payload(as_test_copy(MESSAGE), ctx(), [Recipient(0, "me@example.org", "Me")])
     assert copy["subject"].startswith("[TEST] ")
     assert validate_mail_send(copy) == []
+
+
+def test_the_batch_token_maker_makes_exactly_the_tokens_of_make() -> None:
+    from mailer.links import Token
+
+    for purpose in Purpose:
+        make = SIGNER.maker(purpose, 3, 7, 1_700_000_000)
+        for subscriber in (0, 1, 65_537, 2**32 - 1):
+            assert make(subscriber) == SIGNER.make(Token(purpose, subscriber, 3, 7, 1_700_000_000))

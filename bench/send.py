@@ -1,0 +1,154 @@
+"""Benchmark the whole send path: N subscribers through Redis and two Celery worker processes
+to the local SendGrid server, timed from `newsletter send` to the last batch accepted.
+
+    .venv/bin/python bench/send.py --subscribers 100000
+    .venv/bin/python bench/send.py --subscribers 1000000
+    .venv/bin/python bench/send.py --subscribers 100000 --postgresql
+
+Prints recipients per second, wall time, and peak RSS per worker (VmHWM of each worker process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import Engine, func, select  # noqa: E402
+
+from mailer.migrate import upgrade  # noqa: E402
+from mailer.models import Batch, Send  # noqa: E402
+from subscribers.db import make_engine  # noqa: E402
+from tests.fixtures.audience import bulk_audience  # noqa: E402
+from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid  # noqa: E402
+from tests.fixtures.services import postgres_cluster, redis_server  # noqa: E402
+from tests.fixtures.workers import NEWSLETTER, Worker, service_env, workers  # noqa: E402
+
+ISSUE = REPO / "examples" / "issues" / "2026-11-30-weekly.md"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--postgresql", action="store_true", help="a throwaway PostgreSQL")
+    args = parser.parse_args()
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nl-bench-")))
+        url = f"sqlite:///{work / 'bench.db'}"
+        if args.postgresql:
+            url = stack.enter_context(postgres_cluster()).url()
+        engine = make_engine(url)
+        upgrade(engine)
+        started = time.perf_counter()
+        bulk_audience(engine, args.subscribers)
+        print(f"seeded {args.subscribers:,} subscribers in {time.perf_counter() - started:.1f}s")
+        redis = stack.enter_context(redis_server())
+        sg = stack.enter_context(fake_sendgrid(record="none"))
+        env = {
+            "DATABASE_URL": url,
+            "REDIS_URL": redis.url,
+            "SENDGRID_API_KEY": sg.api_key,
+            "SENDGRID_API_HOST": sg.url,
+            "SECRET_KEY": "bench-secret",
+            "PUBLIC_BASE_URL": "https://news.example.com",
+            "POSTAL_ADDRESS": "1 Bench Street, Paris",
+        }
+        pool = stack.enter_context(workers(env, work, count=args.workers))
+        run(engine, env, work, pool, sg, args.subscribers)
+
+
+def run(
+    engine: Engine, env: dict[str, str], work: Path, pool: list[Worker], sg: FakeSendGrid, n: int
+) -> None:
+
+    cpu0 = {w.name: _cpu_seconds(w.pid) for w in pool}
+    cpu0["sg"] = _cpu_seconds(sg.process.pid)
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [NEWSLETTER, "send", str(ISSUE), "--list", "weekly"],
+        env=service_env(env),
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    send_id = int(out.stdout.split()[0])
+    t_cli = time.perf_counter() - t0
+    while _state(engine, send_id) not in ("done", "failed"):
+        time.sleep(0.1)
+    wall = time.perf_counter() - t0
+    sent, started, finished = _figures(engine, send_id)
+    stats = sg.stats()
+    print(f"nproc={os.cpu_count()} subscribers={n:,} db={engine.dialect.name}")
+    print(f"newsletter send returned after {t_cli:.2f}s (parse + render + store)")
+    print(
+        f"freeze+delivery (first claim -> last batch): {(finished - started).total_seconds():.2f}s"
+    )
+    print(f"wall time send -> last batch accepted: {wall:.2f}s")
+    print(f"recipients sent: {sent:,}  => {sent / wall:,.0f} recipients/s end to end")
+    print(
+        f"local SendGrid: {stats['accepted_requests']} requests accepted, "
+        f"{stats['recipients']:,} recipients, {stats['duplicate_recipients']} duplicates"
+    )
+    _batch_timeline(engine, send_id)
+    for worker in pool:
+        cpu = _cpu_seconds(worker.pid) - cpu0[worker.name]
+        rss = worker.peak_rss_mb()
+        print(f"worker {worker.name}: peak RSS {rss:.0f} MB, CPU {cpu:.1f}s during the send")
+    sg_cpu = _cpu_seconds(sg.process.pid) - cpu0["sg"]
+    print(f"local SendGrid server: CPU {sg_cpu:.1f}s during the send")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (and its reaped children) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(v) for v in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _batch_timeline(engine: Engine, send_id: int) -> None:
+    """Per worker process: batches sent, and mean time from request start to recorded answer."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Batch.worker_id, Batch.requested_at, Batch.finished_at).where(
+                Batch.send_id == send_id, Batch.state == "sent"
+            )
+        ).all()
+    per: dict[str, list[float]] = {}
+    rows = [r for r in rows if r[1] is not None and r[2] is not None]
+    for worker_id, requested, finished in rows:
+        key = ":".join(str(worker_id).split(":")[:2])
+        per.setdefault(key, []).append((finished - requested).total_seconds())
+    span = max(r[2] for r in rows) - min(r[1] for r in rows)
+    print(f"first request -> last answer recorded: {span.total_seconds():.2f}s")
+    for key, spans in sorted(per.items()):
+        mean = sum(spans) / len(spans) * 1000
+        print(f"  {key}: {len(spans)} batches, request -> recorded {mean:.0f} ms on average")
+
+
+def _state(engine: Engine, send_id: int) -> str:
+    with engine.connect() as conn:
+        return str(conn.scalar(select(Send.state).where(Send.id == send_id)))
+
+
+def _figures(engine: Engine, send_id: int) -> tuple[int, datetime, datetime]:
+    with engine.connect() as conn:
+        sent = conn.scalar(select(func.sum(Batch.sent_count)).where(Batch.send_id == send_id))
+        started, finished = conn.execute(
+            select(Send.started_at, Send.finished_at).where(Send.id == send_id)
+        ).one()
+    return int(sent or 0), started, finished
+
+
+if __name__ == "__main__":
+    main()
