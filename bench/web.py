@@ -52,7 +52,7 @@ def populate(url: str, count: int) -> list[str]:
     engine = make_engine(url)
     upgrade(engine)
     with transaction(engine) as session:
-        weekly = MailingList(name="weekly")
+        weekly = MailingList(name=f"bench-{time.time_ns()}")
         session.add(weekly)
         session.flush()
         list_id = weekly.id
