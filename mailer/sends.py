@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -74,7 +75,12 @@ def start_send(
         freeze = freeze_audience(session, send, batch_size, default_zone)
         send.planned_at = now
         send.total_recipients = freeze.recipients
-        return freeze
+    if engine.dialect.name == "postgresql":
+        # A million fresh rows and no statistics yet: without this the planner may scan the
+        # whole send for every batch until autovacuum gets round to it.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE send_recipients"))
+    return freeze
 
 
 def freeze_audience(session: Session, send: Send, batch_size: int, default_zone: str) -> Freeze:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis as redis_lib
 from sqlalchemy import Engine, select
 
 from mailer.models import Batch
@@ -23,6 +24,7 @@ from tests.integration.sending_support import (
     received,
     send_env,
     start_send,
+    state,
     wait_state,
 )
 
@@ -117,3 +119,20 @@ def test_workers_killed_mid_send_never_duplicate_or_drop_anyone(
             assert counts[address] == 1, address
     assert all(counts[a] == 1 for a, seq in audience.items() if seq == seen["after request"])
     assert "uncertain" in status_text and "resend-uncertain" in status_text
+
+
+def test_a_redis_restart_that_loses_the_queue_mid_send_neither_duplicates_nor_drops(
+    settings: Settings, engine: Engine, redis: RedisServer, workdir: Path
+) -> None:
+    bulk_audience(engine, 300)
+    with fake_sendgrid(delay=0.3) as sg:
+        env = send_env(settings, redis, sg, SEND_BATCH_SIZE=10)
+        with workers(env, workdir, count=2), scheduler(env, workdir):
+            send_id = start_send(env, workdir, "--list", "weekly")
+            wait_until(lambda: len(batch_seqs(engine, send_id, "sent")) >= 3, 60, "first batches")
+            redis.restart()
+            redis_lib.Redis.from_url(redis.url).flushall()  # every queued task is gone
+            wait_state(engine, send_id, ("done", "failed"), timeout=120)
+            counts = received(sg, send_id)
+    assert counts == {email(i): 1 for i in range(300)}
+    assert state(engine, send_id) == "done"
