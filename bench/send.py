@@ -94,9 +94,8 @@ def run(
     stats = sg.stats()
     print(f"nproc={os.cpu_count()} subscribers={n:,} db={engine.dialect.name}")
     print(f"newsletter send returned after {t_cli:.2f}s (parse + render + store)")
-    print(
-        f"freeze+delivery (first claim -> last batch): {(finished - started).total_seconds():.2f}s"
-    )
+    delivery = (finished - started).total_seconds()
+    print(f"start of the send (freeze) -> last batch recorded: {delivery:.2f}s")
     print(f"wall time send -> last batch accepted: {wall:.2f}s")
     print(f"recipients sent: {sent:,}  => {sent / wall:,.0f} recipients/s end to end")
     print(
