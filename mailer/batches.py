@@ -13,14 +13,13 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, case, func, select, update
+from sqlalchemy import ColumnElement, Engine, case, select, update
 from sqlalchemy.orm import Session
 
 from mailer.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
 from mailer.payload import Recipient
-from mailer.plan import split_sizes
 from mailer.sends import claimable_filter, rowcount
 from subscribers.db import transaction
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber
@@ -122,7 +121,8 @@ def load_recipients(
     return active, gone
 
 
-def _mine(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:
+def owned_by(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:
+    """This claim's batch, still in one of `states` (claimed by default) and still ours."""
     allowed = states or (BatchState.CLAIMED,)
     return [Batch.id == claim.batch_id, Batch.worker_id == claim.token, Batch.state.in_(allowed)]
 
@@ -130,7 +130,7 @@ def _mine(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:
 def mark_requesting(engine: Engine, claim: Claim, now: datetime) -> bool:
     """Last word before the request; False if the claim was taken away meanwhile."""
     with transaction(engine) as session:
-        stmt = update(Batch).where(*_mine(claim)).values(requested_at=now, claimed_at=now)
+        stmt = update(Batch).where(*owned_by(claim)).values(requested_at=now, claimed_at=now)
         return bool(rowcount(session.execute(stmt)))
 
 
@@ -142,7 +142,7 @@ def record_sent(
         changed = rowcount(
             session.execute(
                 update(Batch)
-                .where(*_mine(claim, BatchState.CLAIMED, BatchState.UNCERTAIN))
+                .where(*owned_by(claim, BatchState.CLAIMED, BatchState.UNCERTAIN))
                 .values(
                     state=BatchState.SENT,
                     message_id=message_id,
@@ -164,7 +164,7 @@ def record_skipped(engine: Engine, claim: Claim, gone: list[int], now: datetime)
         changed = rowcount(
             session.execute(
                 update(Batch)
-                .where(*_mine(claim))
+                .where(*owned_by(claim))
                 .values(
                     state=BatchState.SKIPPED, finished_at=now, error="no active recipients left"
                 )
@@ -190,7 +190,7 @@ def record_failed(
         changed = rowcount(
             session.execute(
                 update(Batch)
-                .where(*_mine(claim))
+                .where(*owned_by(claim))
                 .values(state=final, finished_at=now, error=error[:4000])
             )
         )
@@ -208,7 +208,7 @@ def record_retry(
         changed = rowcount(
             session.execute(
                 update(Batch)
-                .where(*_mine(claim))
+                .where(*owned_by(claim))
                 .values(
                     state=BatchState.PENDING,
                     not_before=not_before,
@@ -227,58 +227,6 @@ def record_retry(
                 update(Send).where(Send.id == claim.send_id).values(throttled_until=later)
             )
         return bool(changed)
-
-
-def split_batch(engine: Engine, claim: Claim, now: datetime) -> tuple[int, int] | None:
-    """413: the batch's queued recipients become two new batches; the original is kept, empty."""
-    with transaction(engine) as session:
-        # Write first, so SQLite takes its write lock before we read.
-        touched = session.execute(update(Batch).where(*_mine(claim)).values(claimed_at=now))
-        if not rowcount(touched):
-            return None
-        ids = list(
-            session.execute(
-                select(SendRecipient.subscriber_id)
-                .where(
-                    SendRecipient.send_id == claim.send_id,
-                    SendRecipient.batch_seq == claim.seq,
-                    SendRecipient.state == RecipientState.QUEUED,
-                )
-                .order_by(SendRecipient.subscriber_id)
-            ).scalars()
-        )
-        first, _second = split_sizes(len(ids))
-        if first == 0 or len(ids) < 2:
-            return None
-        top = session.scalar(select(func.max(Batch.seq)).where(Batch.send_id == claim.send_id))
-        seqs = ((top or 0) + 1, (top or 0) + 2)
-        original = session.get_one(Batch, claim.batch_id)
-        for seq, part in zip(seqs, (ids[:first], ids[first:]), strict=True):
-            session.add(_child(original, seq, len(part)))
-            session.execute(
-                update(SendRecipient)
-                .where(SendRecipient.send_id == claim.send_id)
-                .where(SendRecipient.subscriber_id.in_(part))
-                .values(batch_seq=seq)
-            )
-        original.state = BatchState.SKIPPED
-        original.recipient_count = 0  # its people are counted in the two halves now
-        original.finished_at = now
-        original.error = f"too large (413): split into batches {seqs[0]} and {seqs[1]}"
-        return seqs
-
-
-def _child(original: Batch, seq: int, count: int) -> Batch:
-    return Batch(
-        send_id=original.send_id,
-        seq=seq,
-        state=BatchState.PENDING,
-        timezone=original.timezone,
-        due_at=original.due_at,
-        attempts=0,
-        recipient_count=count,
-        sent_count=0,
-    )
 
 
 def _set_recipients(
@@ -303,40 +251,3 @@ def _set_batch_recipients(session: Session, claim: Claim, state: RecipientState)
         )
         .values(state=state)
     )
-
-
-def reap_stale(engine: Engine, now: datetime, lease_seconds: float) -> tuple[int, int]:
-    """Claims older than the lease belong to dead workers. Never requested: back to pending
-    (nothing went out). Requested with no answer: uncertain (SendGrid has no idempotency key, so
-    only the editor may decide to resend)."""
-    cutoff = now - timedelta(seconds=lease_seconds)
-    stale = [Batch.state == BatchState.CLAIMED, Batch.claimed_at < cutoff]
-    with transaction(engine) as session:
-        released = rowcount(
-            session.execute(
-                update(Batch)
-                .where(*stale, Batch.requested_at.is_(None))
-                .values(state=BatchState.PENDING, worker_id=None)
-            )
-        )
-        lost = session.execute(
-            select(Batch.send_id, Batch.seq).where(*stale, Batch.requested_at.is_not(None))
-        ).all()
-        for send_id, seq in lost:
-            session.execute(
-                update(Batch)
-                .where(Batch.send_id == send_id, Batch.seq == seq, *stale)
-                .values(
-                    state=BatchState.UNCERTAIN,
-                    finished_at=now,
-                    error="worker went silent during the request: SendGrid may or may not "
-                    "have accepted it (resume --resend-uncertain to send again)",
-                )
-            )
-            session.execute(
-                update(SendRecipient)
-                .where(SendRecipient.send_id == send_id, SendRecipient.batch_seq == seq)
-                .where(SendRecipient.state == RecipientState.QUEUED)
-                .values(state=RecipientState.UNCERTAIN)
-            )
-        return released, len(lost)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mailer import batch_repair
 from mailer import batches as db
 from mailer.links import Signer
 from mailer.models import Batch, BatchState, Send
@@ -133,7 +134,7 @@ def _record_failure(
 ) -> str:
     now = rt.clock()
     if isinstance(exc, PayloadTooLarge) and len(active) > 1:
-        db.split_batch(rt.engine, claim, now)
+        batch_repair.split_batch(rt.engine, claim, now)
         return "split"
     if isinstance(exc, PermanentFailure):
         status = f"{exc.status} " if exc.status else ""

@@ -9,7 +9,8 @@ INSERT ... SELECT that numbers the audience and cuts it into batches in SQL (ROW
 (ORDER BY id) / size). We chose it over id ranges because it is an exact, durable record of who
 was in which batch and what became of each person: `status`, reports and `--resend-uncertain`
 can name every recipient, and there is never a partial send without a record of who got it.
-The cost (one narrow row per recipient, about 2 s per million on SQLite) is paid once at start.
+The cost (one narrow row per recipient: about 2 s per million on SQLite, 8 s on PostgreSQL
+with its foreign-key checks) is paid once, at start.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from mailer import batches, pipeline, sends
+from mailer import batch_repair, pipeline, sends
 from mailer.pipeline import Runtime
 from mailer.plan import RetryPolicy
 from mailer.ratelimit import make_limiter
@@ -97,7 +97,7 @@ def dispatch_due() -> dict[str, int]:
     """The periodic check: start due sends, reap dead claims, re-dispatch stalled sends."""
     rt = runtime()
     lease = rt.settings.batch_lease_seconds
-    released, uncertain = batches.reap_stale(rt.engine, now(), lease)
+    released, uncertain = batch_repair.reap_stale(rt.engine, now(), lease)
     started = 0
     for send_id in sends.due_sends(rt.engine, now()):
         started += start_send(send_id) is not None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
-from mailer import batches, send_control, sends
+from mailer import batch_repair, batches, send_control, sends
 from mailer.errors import NewsletterError
 from mailer.models import Batch, BatchState, RecipientState, Send, SendRecipient
 from mailer.pipeline import run_send
@@ -168,9 +168,9 @@ def test_dead_workers_claims_are_released_or_marked_uncertain(
     in_request = batches.claim_next(engine, send_id, T0)
     assert never_asked and in_request
     assert batches.mark_requesting(engine, in_request, T0)
-    assert batches.reap_stale(engine, T0 + timedelta(seconds=5), lease_seconds=60) == (0, 0)
+    assert batch_repair.reap_stale(engine, T0 + timedelta(seconds=5), lease_seconds=60) == (0, 0)
     later = T0 + timedelta(seconds=61)
-    assert batches.reap_stale(engine, later, lease_seconds=60) == (1, 1)
+    assert batch_repair.reap_stale(engine, later, lease_seconds=60) == (1, 1)
     # A late answer from the "dead" worker still records the truth.
     transport = ScriptedTransport()
     run_send(runtime(engine, cfg, transport, Clock(later)), send_id)
