@@ -88,7 +88,7 @@ def link_context(send: Send, settings: Settings, now: datetime) -> LinkContext:
     )
 
 
-def run_send(rt: Runtime, send_id: int, budget_seconds: float = 300.0) -> RunResult:
+def run_send(rt: Runtime, send_id: int, budget_seconds: float = 30.0) -> RunResult:
     """Claim and deliver batches of one send until none is claimable or the budget is spent."""
     with Session(rt.engine, expire_on_commit=False) as session:
         send = session.get_one(Send, send_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.progress import (
@@ -31,24 +32,24 @@ def follow(engine: Engine, send_id: int, console: Console, poll: float = 0.5) ->
         TextColumn("{task.fields[rate]}/s"),
         TimeRemainingColumn(),
     )
-    started = time.monotonic()
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("send", total=None, send=send_id, state="", rate="0")
         while True:
             now = send_control.progress(engine, send_id)
             done = now.sent + now.skipped + now.failed + now.uncertain + now.cancelled
-            elapsed = max(time.monotonic() - started, 1e-6)
-            total = now.total or None
-            bar.update(
-                task,
-                total=total,
-                completed=done,
-                state=now.state,
-                rate=f"{now.sent / elapsed:,.0f}",
-            )
+            rate = f"{now.sent / _elapsed(now):,.0f}"
+            bar.update(task, total=now.total or None, completed=done, state=now.state, rate=rate)
             if now.state in FINAL or now.state == "paused":
                 break
             time.sleep(poll)
+
+
+def _elapsed(p: send_control.Progress) -> float:
+    """Seconds the send has been going (until it finished), for its rate."""
+    if not p.started_at:
+        return 1.0
+    end = datetime.fromisoformat(p.finished_at) if p.finished_at else datetime.now(UTC)
+    return max((end - datetime.fromisoformat(p.started_at)).total_seconds(), 1e-3)
 
 
 def render_status(p: send_control.Progress, console: Console) -> None:
