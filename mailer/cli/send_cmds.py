@@ -63,6 +63,8 @@ def send(
         raise NewsletterError(f"{issue}: no such file")
     if test_to is None and not list_name:
         raise NewsletterError("--list is required (or --test-to EMAIL for a test copy)")
+    if local_time and not at:
+        raise NewsletterError('--local-time needs --at (the wall-clock time, e.g. "monday 08:00")')
     when = parse_when(at, cfg.NEWSLETTER_TIMEZONE, now()) if at else None
     if when is not None:
         ensure_future(when, now())
