@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mailer import batch_repair
+from mailer import batch_repair, placeholders
 from mailer import batches as db
 from mailer.links import Signer
 from mailer.models import Batch, BatchState, Send
@@ -54,6 +54,8 @@ class Runtime:
     limiter: RateLimiter = field(default_factory=Unlimited)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], datetime] = utcnow
+    # Set when the worker is asked to shut down: finish the batch in hand, claim no more.
+    stopping: Callable[[], bool] = lambda: False
 
 
 @dataclass
@@ -69,7 +71,7 @@ def message_for(engine: Engine, send: Send, settings: Settings) -> Message:
     return Message(
         subject=send.subject,
         html=send.html,
-        text=send.text,
+        text=placeholders.without_banner(send.text),
         from_email=settings.FROM_EMAIL,
         from_name=settings.FROM_NAME,
         list_id_header=list_id_header(name or "newsletter", settings.LIST_ID_DOMAIN),
@@ -88,22 +90,34 @@ def link_context(send: Send, settings: Settings, now: datetime) -> LinkContext:
     )
 
 
-def run_send(rt: Runtime, send_id: int, budget_seconds: float = 30.0) -> RunResult:
-    """Claim and deliver batches of one send until none is claimable or the budget is spent."""
+def run_send(
+    rt: Runtime, send_id: int, budget_seconds: float = 30.0, max_batches: int | None = None
+) -> RunResult:
+    """Claim and deliver batches of one send until none is claimable or the budget is spent.
+
+    Under a real broker the task passes max_batches=1: a worker's warm shutdown then waits only
+    for the batch in hand (the pool child never hears the SIGTERM), and the runner's next turn
+    is a fresh message in Redis that any worker can take.
+    """
     with Session(rt.engine, expire_on_commit=False) as session:
         send = session.get_one(Send, send_id)
         session.expunge(send)
     message = message_for(rt.engine, send, rt.settings)
     result = RunResult()
     deadline = time.monotonic() + budget_seconds
-    while time.monotonic() < deadline:
+    while not rt.stopping():
         claim = db.claim_next(rt.engine, send_id, rt.clock())
         if claim is None:
             break
         deliver_batch(rt, send, message, claim)
         result.batches += 1
+        if time.monotonic() >= deadline or result.batches == max_batches:
+            break
     else:
-        result.wait = 0.0  # budget spent with work left: come straight back
+        result.wait = 0.0  # stopping: the rest goes to another worker, or to this one restarted
+        return result
+    if claim is not None:
+        result.wait = 0.0  # budget spent with work perhaps left: come straight back
         return result
     result.finished = finish_if_complete(rt.engine, send_id, rt.clock())
     if result.finished is None:

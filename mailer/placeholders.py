@@ -21,6 +21,12 @@ ALL = (UNSUBSCRIBE_URL, PREFERENCES_URL, FORWARD_URL, VIEW_URL, NAME)
 BANNER_MARKER = "<!--newsletter:banner-->"
 TEXT_BANNER_MARKER = "[[newsletter:banner]]"
 
+
+def without_banner(text: str) -> str:
+    """A subscriber's own copy: the banner slot of the text part disappears with its blank line."""
+    return text.replace(TEXT_BANNER_MARKER + "\n\n", "").replace(TEXT_BANNER_MARKER, "")
+
+
 _TAG = re.compile("|".join(re.escape(tag) for tag in ALL))
 
 

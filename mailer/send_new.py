@@ -132,7 +132,7 @@ def send_test_copy(
     message = Message(
         subject=issue.subject,
         html=issue.html,
-        text=issue.text,
+        text=ph.without_banner(issue.text),
         from_email=settings.FROM_EMAIL,
         from_name=settings.FROM_NAME,
         list_id_header=list_id_header("test", settings.LIST_ID_DOMAIN),

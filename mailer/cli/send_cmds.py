@@ -15,6 +15,7 @@ from mailer.cli.apps import app
 from mailer.cli.common import database, print_json, settings
 from mailer.cli.send_view import follow, render_status
 from mailer.errors import NewsletterError
+from mailer.logging import configure_logging
 from mailer.schedule import ensure_future, parse_when
 from mailer.send_new import Frozen, check_audience, create_send, send_test_copy
 from mailer.settings import Settings
@@ -204,6 +205,7 @@ def worker(
     cfg = settings()
     if cfg.REDIS_URL is None:
         raise NewsletterError("worker needs REDIS_URL (without it, tasks run in-process)")
+    configure_logging(cfg)
     from mailer.tasks.app import celery_app
 
     argv = ["worker", "-Q", queues, "--concurrency", str(concurrency), "--pool", pool]
@@ -214,6 +216,7 @@ def worker(
 def scheduler() -> None:
     """Run the periodic dispatcher (Celery beat; an in-process loop without REDIS_URL)."""
     cfg = settings()
+    configure_logging(cfg)
     if cfg.REDIS_URL is None:
         from mailer.tasks.sending import dispatch_due
 

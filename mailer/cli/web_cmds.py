@@ -7,6 +7,7 @@ import uvicorn
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
+from mailer.logging import uvicorn_log_config
 
 
 @app.command()
@@ -28,5 +29,5 @@ def serve(
         access_log=access_log,
         proxy_headers=True,
         server_header=False,
-        log_level="info",
+        log_config=uvicorn_log_config(cfg),
     )

@@ -54,7 +54,13 @@ def make_celery(settings: Settings) -> Celery:
                 "task": "mailer.tasks.sending.dispatch_due",
                 "schedule": settings.SCHEDULER_INTERVAL_SECONDS,
                 "options": {"expires": settings.SCHEDULER_INTERVAL_SECONDS * 4},
-            }
+            },
+            # Webhook events whose processing task was lost (a Redis restart) are applied here.
+            "apply-unapplied-events": {
+                "task": "mailer.tasks.events.sweep",
+                "schedule": 60.0,
+                "options": {"expires": 240.0},
+            },
         },
     )
     return app

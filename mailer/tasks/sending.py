@@ -10,9 +10,13 @@ were lost, so nothing depends on a Celery message surviving.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
+
+from celery.signals import worker_shutting_down
 
 from mailer import batch_repair, pipeline, sends
 from mailer.pipeline import Runtime
@@ -27,6 +31,13 @@ log = logging.getLogger(__name__)
 # Waits this short are handed to Celery as a countdown; longer ones to the periodic dispatcher
 # (long ETAs are redelivered by Redis after its visibility timeout, which duplicates them).
 SHORT_WAIT = 20.0
+_shutting_down = threading.Event()
+
+
+@worker_shutting_down.connect
+def _on_shutdown(**_: Any) -> None:
+    """Warm shutdown (SIGTERM): the runner finishes its batch in hand and claims no more."""
+    _shutting_down.set()
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +50,7 @@ def runtime() -> Runtime:
         settings=settings,
         limiter=make_limiter(settings.SEND_RATE_PER_SECOND, settings.REDIS_URL),
         retry=RetryPolicy(settings.SEND_RETRY_BASE_SECONDS, settings.SEND_RETRY_MAX_SECONDS),
+        stopping=_shutting_down.is_set,
     )
 
 
@@ -77,18 +89,21 @@ def start_send(send_id: int) -> int | None:
 
 @celery_app.task(name="mailer.tasks.sending.send_batches")
 def send_batches(send_id: int) -> int:
-    """Deliver batches of one send until none is claimable; come back soon if one will be."""
+    """Deliver a batch of one send (eagerly: all of them), and queue the runner's next turn."""
     rt = runtime()
+    if rt.settings.REDIS_URL is not None:
+        result = pipeline.run_send(rt, send_id, max_batches=1)
+        if result.wait is not None and result.wait <= SHORT_WAIT:
+            # Re-queued even while shutting down: Redis holds it for another (or the next) worker.
+            send_batches.apply_async((send_id,), countdown=result.wait)
+        return result.batches
     result = pipeline.run_send(rt, send_id)
     done = result.batches
-    if rt.settings.REDIS_URL is None:
-        # Eager mode has no broker to hold a countdown: wait here, then carry on.
-        while result.wait is not None and result.wait <= SHORT_WAIT:
-            time.sleep(result.wait)
-            result = pipeline.run_send(rt, send_id)
-            done += result.batches
-    elif result.wait is not None and result.wait <= SHORT_WAIT:
-        send_batches.apply_async((send_id,), countdown=result.wait)
+    # Eager mode has no broker to hold a countdown: wait here, then carry on.
+    while result.wait is not None and result.wait <= SHORT_WAIT:
+        time.sleep(result.wait)
+        result = pipeline.run_send(rt, send_id)
+        done += result.batches
     return done
 
 

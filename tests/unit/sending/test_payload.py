@@ -114,3 +114,10 @@ def test_the_batch_token_maker_makes_exactly_the_tokens_of_make() -> None:
         make = SIGNER.maker(purpose, 3, 7, 1_700_000_000)
         for subscriber in (0, 1, 65_537, 2**32 - 1):
             assert make(subscriber) == SIGNER.make(Token(purpose, subscriber, 3, 7, 1_700_000_000))
+
+
+def test_a_subscribers_own_copy_has_no_banner_slot() -> None:
+    from mailer.placeholders import TEXT_BANNER_MARKER, without_banner
+
+    text = f"Brand\n\n{TEXT_BANNER_MARKER}\n\nSubject\n=======\n"
+    assert without_banner(text) == "Brand\n\nSubject\n=======\n"
