@@ -130,8 +130,7 @@ def owned_by(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:
 def mark_requesting(engine: Engine, claim: Claim, now: datetime) -> bool:
     """Last word before the request; False if the claim was taken away meanwhile."""
     with transaction(engine) as session:
-        stmt = update(Batch).where(*owned_by(claim)).values(requested_at=now, claimed_at=now)
-        return bool(rowcount(session.execute(stmt)))
+        return _move(session, claim, requested_at=now, claimed_at=now)
 
 
 def record_sent(
@@ -139,40 +138,35 @@ def record_sent(
 ) -> bool:
     """202: the batch is sent (a late answer also beats an `uncertain` verdict: it is the truth)."""
     with transaction(engine) as session:
-        changed = rowcount(
-            session.execute(
-                update(Batch)
-                .where(*owned_by(claim, BatchState.CLAIMED, BatchState.UNCERTAIN))
-                .values(
-                    state=BatchState.SENT,
-                    message_id=message_id,
-                    sent_count=sent,
-                    finished_at=now,
-                    error=None,
-                )
-            )
+        changed = _move(
+            session,
+            claim,
+            (BatchState.CLAIMED, BatchState.UNCERTAIN),
+            state=BatchState.SENT,
+            message_id=message_id,
+            sent_count=sent,
+            finished_at=now,
+            error=None,
         )
         if changed:
             _set_recipients(session, claim, gone, RecipientState.SKIPPED)
             _set_batch_recipients(session, claim, RecipientState.SENT)
-        return bool(changed)
+        return changed
 
 
 def record_skipped(engine: Engine, claim: Claim, gone: list[int], now: datetime) -> bool:
     """Everybody in the batch left before it went out: nothing to request."""
     with transaction(engine) as session:
-        changed = rowcount(
-            session.execute(
-                update(Batch)
-                .where(*owned_by(claim))
-                .values(
-                    state=BatchState.SKIPPED, finished_at=now, error="no active recipients left"
-                )
-            )
+        changed = _move(
+            session,
+            claim,
+            state=BatchState.SKIPPED,
+            finished_at=now,
+            error="no active recipients left",
         )
         if changed:
             _set_recipients(session, claim, gone, RecipientState.SKIPPED)
-        return bool(changed)
+        return changed
 
 
 def record_failed(
@@ -187,17 +181,11 @@ def record_failed(
     final = BatchState.UNCERTAIN if uncertain else BatchState.FAILED
     people = RecipientState.UNCERTAIN if uncertain else RecipientState.FAILED
     with transaction(engine) as session:
-        changed = rowcount(
-            session.execute(
-                update(Batch)
-                .where(*owned_by(claim))
-                .values(state=final, finished_at=now, error=error[:4000])
-            )
-        )
+        changed = _move(session, claim, state=final, finished_at=now, error=error[:4000])
         if changed:
             _set_recipients(session, claim, gone, RecipientState.SKIPPED)
             _set_batch_recipients(session, claim, people)
-        return bool(changed)
+        return changed
 
 
 def record_retry(
@@ -205,17 +193,13 @@ def record_retry(
 ) -> bool:
     """Back to pending after a temporary failure; a 429 holds back the whole send."""
     with transaction(engine) as session:
-        changed = rowcount(
-            session.execute(
-                update(Batch)
-                .where(*owned_by(claim))
-                .values(
-                    state=BatchState.PENDING,
-                    not_before=not_before,
-                    error=error[:4000],
-                    worker_id=None,
-                )
-            )
+        changed = _move(
+            session,
+            claim,
+            state=BatchState.PENDING,
+            not_before=not_before,
+            error=error[:4000],
+            worker_id=None,
         )
         if changed and throttle:
             later = case(
@@ -226,7 +210,18 @@ def record_retry(
             session.execute(
                 update(Send).where(Send.id == claim.send_id).values(throttled_until=later)
             )
-        return bool(changed)
+        return changed
+
+
+def _move(
+    session: Session,
+    claim: Claim,
+    states: tuple[BatchState, ...] = (BatchState.CLAIMED,),
+    **values: object,
+) -> bool:
+    """Write `values` to the claim's batch if it is still ours and in `states`; did it?"""
+    stmt = update(Batch).where(*owned_by(claim, *states)).values(**values)
+    return bool(rowcount(session.execute(stmt)))
 
 
 def _set_recipients(
