@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mailer import placeholders as ph
@@ -152,13 +152,4 @@ def _address(email: str, name: str) -> dict[str, str]:
 
 def as_test_copy(message: Message) -> Message:
     """A `--test-to` copy says so in its subject, so nobody mistakes it for the real send."""
-    return Message(
-        subject=f"[TEST] {message.subject}",
-        html=message.html,
-        text=message.text,
-        from_email=message.from_email,
-        from_name=message.from_name,
-        list_id_header=message.list_id_header,
-        reply_to=message.reply_to,
-        categories=(CATEGORY, "test"),
-    )
+    return replace(message, subject=f"[TEST] {message.subject}", categories=(CATEGORY, "test"))

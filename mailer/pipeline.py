@@ -68,13 +68,18 @@ class RunResult:
 def message_for(engine: Engine, send: Send, settings: Settings) -> Message:
     with engine.connect() as conn:
         name = conn.scalar(select(MailingList.name).where(MailingList.id == send.list_id)) or ""
+    return send_message(send, settings, name or "newsletter")
+
+
+def send_message(send: Send, settings: Settings, list_name: str) -> Message:
+    """The send's frozen issue from the configured sender, under `list_name`'s List-Id."""
     return Message(
         subject=send.subject,
         html=send.html,
         text=placeholders.without_banner(send.text),
         from_email=settings.FROM_EMAIL,
         from_name=settings.FROM_NAME,
-        list_id_header=list_id_header(name or "newsletter", settings.LIST_ID_DOMAIN),
+        list_id_header=list_id_header(list_name, settings.LIST_ID_DOMAIN),
         reply_to=settings.REPLY_TO,
     )
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, func, select
 from mailer import placeholders as ph
 from mailer.errors import NewsletterError
 from mailer.models import Batch, BatchState, Send, SendState
-from mailer.payload import Message, Recipient, as_test_copy, build_payload, list_id_header
-from mailer.pipeline import link_context
+from mailer.payload import Recipient, as_test_copy, build_payload
+from mailer.pipeline import link_context, send_message
 from mailer.plan import local_start_at
 from mailer.schedule import When
 from mailer.settings import Settings
@@ -83,15 +83,11 @@ def create_send(
         wall = wall_dt.isoformat()
         scheduled_at = min(local_start_at(wall_dt), scheduled_at)
     with transaction(engine) as session:
-        send = Send(
-            slug=issue.slug,
-            subject=issue.subject,
-            preheader=issue.preheader,
+        send = _new_send(
+            issue,
+            settings,
             issue_date=issue.issue_date,
             source_path=issue.source_path,
-            html=issue.html,
-            text=issue.text,
-            web_html=web_copy(issue.html, settings.PUBLIC_BASE_URL, issue.slug),
             list_id=list_id,
             segment=segment or None,
             state=SendState.SCHEDULED,
@@ -104,18 +100,27 @@ def create_send(
         return send.id
 
 
+def _new_send(issue: Frozen, settings: Settings, **fields: object) -> Send:
+    """A send holding the frozen issue and its archive copy; `fields` say what kind of send."""
+    return Send(
+        slug=issue.slug,
+        subject=issue.subject,
+        preheader=issue.preheader,
+        html=issue.html,
+        text=issue.text,
+        web_html=web_copy(issue.html, settings.PUBLIC_BASE_URL, issue.slug),
+        **fields,
+    )
+
+
 def send_test_copy(
     engine: Engine, settings: Settings, transport: Transport, issue: Frozen, to: str, now: datetime
 ) -> tuple[int, str]:
     """One copy to `to` only, recorded as its own send (state done/failed), never archived."""
     with transaction(engine) as session:
-        send = Send(
-            slug=issue.slug,
-            subject=issue.subject,
-            preheader=issue.preheader,
-            html=issue.html,
-            text=issue.text,
-            web_html=web_copy(issue.html, settings.PUBLIC_BASE_URL, issue.slug),
+        send = _new_send(
+            issue,
+            settings,
             test_to=to,
             state=SendState.SENDING,
             scheduled_at=now,
@@ -129,18 +134,8 @@ def send_test_copy(
         session.add(batch)
         session.flush()
         send_id = send.id
-    message = Message(
-        subject=issue.subject,
-        html=issue.html,
-        text=ph.without_banner(issue.text),
-        from_email=settings.FROM_EMAIL,
-        from_name=settings.FROM_NAME,
-        list_id_header=list_id_header("test", settings.LIST_ID_DOMAIN),
-        reply_to=settings.REPLY_TO,
-    )
-    payload = build_payload(
-        as_test_copy(message), link_context(send, settings, now), [Recipient(0, to, "Test")]
-    )
+    message = as_test_copy(send_message(send, settings, "test"))
+    payload = build_payload(message, link_context(send, settings, now), [Recipient(0, to, "Test")])
     return send_id, _deliver_test(engine, transport, payload, send_id, now)
 
 
