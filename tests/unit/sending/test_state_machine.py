@@ -31,6 +31,14 @@ def new_send(engine: Engine, cfg: Settings, segment: str | None = None) -> int:
     return create_send(engine, cfg, ISSUE, list_id, segment, None, False, T0)
 
 
+def started_send(engine: Engine, cfg: Settings, people: int) -> int:
+    """`people` subscribers on "weekly" and a send to all of them, started (frozen) at T0."""
+    seed(engine, people)
+    send_id = new_send(engine, cfg)
+    sends.start_send(engine, send_id, T0, 10, "UTC")
+    return send_id
+
+
 def batch_states(engine: Engine, send_id: int) -> Counter[str]:
     with engine.connect() as conn:
         rows = conn.execute(select(Batch.state).where(Batch.send_id == send_id)).scalars()
@@ -72,9 +80,7 @@ def test_a_bad_segment_or_unknown_list_is_refused_before_anything_is_stored(
 
 
 def test_a_batch_is_claimed_by_exactly_one_worker(engine: Engine, cfg: Settings) -> None:
-    seed(engine, 25)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 25)
     claims = [batches.claim_next(engine, send_id, T0) for _ in range(4)]
     assert [c.seq for c in claims if c] == [0, 1, 2]
     assert claims[3] is None
@@ -84,9 +90,7 @@ def test_a_batch_is_claimed_by_exactly_one_worker(engine: Engine, cfg: Settings)
 def test_permanent_failure_fails_its_batch_visibly_and_the_rest_go_out(
     engine: Engine, cfg: Settings
 ) -> None:
-    seed(engine, 30)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 30)
     refusal = PermanentFailure("personalizations.0.to: The to array is required", 400)
     transport = ScriptedTransport([None, refusal])
     assert run_send(runtime(engine, cfg, transport, Clock()), send_id).finished == "failed"
@@ -98,9 +102,7 @@ def test_permanent_failure_fails_its_batch_visibly_and_the_rest_go_out(
 
 
 def test_temporary_failures_retry_later_with_backoff(engine: Engine, cfg: Settings) -> None:
-    seed(engine, 10)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 10)
     clock = Clock()
     transport = ScriptedTransport([TemporaryFailure("503"), TemporaryFailure("timed out")])
     rt = runtime(engine, cfg, transport, clock)
@@ -119,10 +121,8 @@ def test_temporary_failures_retry_later_with_backoff(engine: Engine, cfg: Settin
 def test_a_temporary_failure_that_never_ends_fails_the_batch_eventually(
     engine: Engine, cfg: Settings
 ) -> None:
-    seed(engine, 5)
     cfg = cfg.model_copy(update={"SEND_MAX_ATTEMPTS": 3})
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 5)
     clock = Clock()
     rt = runtime(engine, cfg, ScriptedTransport([TemporaryFailure("503")] * 5), clock)
     for _ in range(4):
@@ -133,9 +133,7 @@ def test_a_temporary_failure_that_never_ends_fails_the_batch_eventually(
 
 
 def test_rate_limit_holds_back_the_whole_send_until_reset(engine: Engine, cfg: Settings) -> None:
-    seed(engine, 30)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 30)
     clock = Clock()
     transport = ScriptedTransport([RateLimited("429", retry_after=30)])
     rt = runtime(engine, cfg, transport, clock)
@@ -148,9 +146,7 @@ def test_rate_limit_holds_back_the_whole_send_until_reset(engine: Engine, cfg: S
 
 
 def test_too_large_splits_the_batch_into_two_new_ones(engine: Engine, cfg: Settings) -> None:
-    seed(engine, 10)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 10)
     transport = ScriptedTransport([PayloadTooLarge("content too large", 413)])
     assert run_send(runtime(engine, cfg, transport, Clock()), send_id).finished == "done"
     assert sorted(transport.accepted) == sorted(emails(0, 10))
@@ -161,9 +157,7 @@ def test_too_large_splits_the_batch_into_two_new_ones(engine: Engine, cfg: Setti
 def test_dead_workers_claims_are_released_or_marked_uncertain(
     engine: Engine, cfg: Settings
 ) -> None:
-    seed(engine, 30)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 30)
     never_asked = batches.claim_next(engine, send_id, T0)
     in_request = batches.claim_next(engine, send_id, T0)
     assert never_asked and in_request
@@ -240,9 +234,7 @@ def test_test_copy_goes_to_one_address_only(engine: Engine, cfg: Settings) -> No
 
 
 def test_stalled_sends_are_noticed(engine: Engine, cfg: Settings) -> None:
-    seed(engine, 20)
-    send_id = new_send(engine, cfg)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id = started_send(engine, cfg, 20)
     assert not sends.stalled(engine, send_id, T0 + timedelta(seconds=10), quiet_seconds=30)
     assert sends.stalled(engine, send_id, T0 + timedelta(seconds=31), quiet_seconds=30)
     with transaction(engine) as session:
