@@ -32,7 +32,8 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from subscribers.models import MailingList, Membership, MembershipStatus, Subscriber, SubscriberTag
 from subscribers.segment_eval import Record, as_number, evaluate
-from subscribers.segment_parser import Bool, Field, In, Lit, Node, Not, SegmentError, parse
+from subscribers.segment_parser import Bool, Field, In, Lit, Node, Not, parse
+from subscribers.segment_tokens import SegmentError
 
 __all__ = ["Record", "SegmentError", "compile_node", "compile_segment", "evaluate", "parse"]
 
