@@ -6,7 +6,7 @@ A custom_arg subscriber id only counts when that subscriber's address is the eve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from mailer.bulk_sql import among, is_postgres
 from mailer.models import Batch, Event
 from subscribers.models import Subscriber
 
@@ -62,21 +63,22 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _CHUNK]
 
 
-def _people(
-    session: Session, condition: Callable[[Sequence[Any]], Any], keys: set[Any]
-) -> list[Any]:
-    """(id, email_norm, status) of the subscribers matching `keys`, in chunks."""
+def _people(session: Session, column: Any, keys: set[Any]) -> list[Any]:
+    """(id, email_norm, status) of the subscribers whose `column` is one of `keys`."""
     found: list[Any] = []
     columns = (Subscriber.id, Subscriber.email_norm, Subscriber.status)
+    postgres = is_postgres(session)
     for chunk in _chunks(sorted(keys)):
-        found.extend(session.execute(select(*columns).where(condition(chunk))).all())
+        query = select(*columns).where(among(column, chunk, postgres))
+        found.extend(session.execute(query).all())
     return found
 
 
 def _sends_by_message(session: Session, prefixes: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(prefixes)):
-        query = select(Batch.message_id, Batch.send_id).where(Batch.message_id.in_(chunk))
+        wanted = among(Batch.message_id, chunk, is_postgres(session))
+        query = select(Batch.message_id, Batch.send_id).where(wanted)
         found.update({row.message_id: row.send_id for row in session.execute(query)})
     return found
 
@@ -86,11 +88,11 @@ def correlate(session: Session, rows: Sequence[Any]) -> tuple[list[Claimed], dic
     the current status of every subscriber involved."""
     claimed = [Claimed(**row._asdict()) for row in rows]
     named = {c.subscriber_id for c in claimed if c.subscriber_id}
-    people = _people(session, Subscriber.id.in_, named)
+    people = _people(session, Subscriber.id, named)
     emails = {p.id: p.email_norm for p in people}
     trusted = {c.id for c in claimed if c.subscriber_id and emails.get(c.subscriber_id) == c.email}
     others = _people(
-        session, Subscriber.email_norm.in_, {c.email for c in claimed if c.id not in trusted}
+        session, Subscriber.email_norm, {c.email for c in claimed if c.id not in trusted}
     )
     by_email = {p.email_norm: p.id for p in others}
     statuses = {p.id: p.status for p in (*people, *others)}

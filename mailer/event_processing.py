@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Engine, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from mailer.bulk_sql import among, is_postgres
 from mailer.correlate import CLAIMED_COLUMNS
 from mailer.events import event_ids
 from mailer.models import Event, WebhookPost
@@ -86,7 +87,8 @@ def apply_post(engine: Engine, post_id: int, cfg: PolicyConfig, now: datetime) -
             )
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
-                claimed = claim(session, Event.sg_event_id.in_(chunk), now)
+                wanted = among(Event.sg_event_id, chunk, is_postgres(session))
+                claimed = claim(session, wanted, now)
                 _merge(total, judge(session, claimed, cfg))
         return total
 

@@ -22,8 +22,9 @@ from pydantic import (
 )
 from sendgrid import EventWebhook
 from sqlalchemy import Engine, Insert, insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
+from mailer.bulk_sql import insert_events_pg
 from mailer.errors import NewsletterError
 from mailer.models import Event, WebhookPost
 
@@ -177,18 +178,19 @@ def event_row(event: WebhookEvent, post_id: int) -> dict[str, Any]:
 # --- storage ------------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(engine: Engine) -> Insert:
+def _insert_ignoring_duplicates() -> Insert:
     """INSERT ... ON CONFLICT (sg_event_id) DO NOTHING: a retry or a replay adds nothing."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return (
-        dialect.insert(Event)
+        sqlite.insert(Event)
         .on_conflict_do_nothing(index_elements=["sg_event_id"])
         .returning(Event.id)
     )
 
 
 def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datetime) -> StoredPost:
-    """Keep the post and its new events in ONE transaction: all of it or none of it."""
+    """Keep the post and its new events in ONE transaction: all of it or none of it.
+
+    PostgreSQL takes the whole batch as one array-parameter statement (see bulk_sql)."""
     unique = {event.sg_event_id: event for event in events}
     # Same order in every transaction, so overlapping concurrent posts cannot deadlock.
     ordered = [unique[key] for key in sorted(unique)]
@@ -199,7 +201,10 @@ def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datet
             .values(received_at=now, body=body, event_count=len(events))
             .returning(WebhookPost.id)
         ).scalar_one()
-        statement = _insert_ignoring_duplicates(engine)
+        if engine.dialect.name == "postgresql":
+            rows = [event_row(e, post_id) for e in ordered]
+            return StoredPost(post_id, len(events), insert_events_pg(conn, post_id, rows))
+        statement = _insert_ignoring_duplicates()
         for start in range(0, len(ordered), _CHUNK):
             rows = [event_row(e, post_id) for e in ordered[start : start + _CHUNK]]
             new += len(conn.execute(statement, rows).all())

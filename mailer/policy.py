@@ -30,6 +30,7 @@ from mailer.correlate import Claimed, correlate
 from mailer.models import Event, Send
 from subscribers.models import Status, Subscriber
 from subscribers.status import suppress, unsubscribe_everywhere, unsubscribe_from_list
+from subscribers.status_batch import StatusBatch
 from subscribers.types import UTCDateTime
 
 
@@ -100,30 +101,58 @@ def judge(session: Session, claimed: Sequence[Any], cfg: PolicyConfig) -> Outcom
     over_limit = _soft_limit_reached(
         session, [r for r, k in actions if k is Verdict.SOFT_BOUNCE], cfg
     )
+    # A group unsubscribe leaves one list: those people take the per-event path, in order
+    # with their other events; everyone else's changes are batched.
+    one_by_one = {r.subscriber_id for r, k in actions if k is Verdict.LEFT_LIST}
+    batch = StatusBatch(current=dict(statuses))
     for row, kind in actions:
         if statuses.get(row.subscriber_id or 0) == Status.COMPLAINED:
             continue  # nothing outranks a complaint: skip the round trips
         if kind is Verdict.SOFT_BOUNCE and row.id not in over_limit:
             continue
-        if _apply(session, row, kind, over_limit.get(row.id, "")):
+        reason = over_limit.get(row.id, "")
+        if row.subscriber_id in one_by_one:
+            changed = _apply(session, row, kind, reason)
+        else:
+            changed = _plan(batch, row, kind, reason)
+        if changed:
             outcome.count(kind)
+    batch.write(session)
     return outcome
+
+
+def _target(row: Claimed, kind: Verdict, soft_reason: str) -> tuple[Status, str]:
+    """The status a verdict asks for, and the reason recorded with it."""
+    if kind is Verdict.SOFT_BOUNCE:
+        return Status.BOUNCED, soft_reason
+    if kind in (Verdict.HARD_BOUNCE, Verdict.BOUNCED):
+        return Status.BOUNCED, _why(row)
+    if kind is Verdict.COMPLAINED:
+        return Status.COMPLAINED, _why(row)
+    return Status.UNSUBSCRIBED, f"sendgrid:{row.event}"
+
+
+def _plan(batch: StatusBatch, row: Claimed, kind: Verdict, soft_reason: str) -> bool:
+    """`_apply` for a person without group unsubscribes, into the batch."""
+    sid = row.subscriber_id
+    assert sid is not None
+    status, reason = _target(row, kind, soft_reason)
+    if status == Status.UNSUBSCRIBED:
+        batch.leave_all_lists(sid, reason, row.occurred_at)
+    return batch.change(sid, status, reason, row.occurred_at)
 
 
 def _apply(session: Session, row: Claimed, kind: Verdict, soft_reason: str) -> bool:
     sid, when = row.subscriber_id, row.occurred_at
     assert sid is not None
-    if kind is Verdict.SOFT_BOUNCE:
-        return suppress(session, sid, Status.BOUNCED, soft_reason, when)
-    if kind in (Verdict.HARD_BOUNCE, Verdict.BOUNCED):
-        return suppress(session, sid, Status.BOUNCED, _why(row), when)
-    if kind is Verdict.COMPLAINED:
-        return suppress(session, sid, Status.COMPLAINED, _why(row), when)
     if kind is Verdict.LEFT_LIST:
         list_id = _list_of(session, row)
         if list_id is not None:
             return unsubscribe_from_list(session, sid, list_id, "sendgrid:group_unsubscribe", when)
-    return unsubscribe_everywhere(session, sid, f"sendgrid:{row.event}", when)
+    status, reason = _target(row, kind, soft_reason)
+    if status == Status.UNSUBSCRIBED:
+        return unsubscribe_everywhere(session, sid, reason, when)
+    return suppress(session, sid, status, reason, when)
 
 
 def _why(row: Claimed) -> str:

@@ -92,7 +92,7 @@ def resubscribe(session: Session, subscriber_id: int, list_ids: list[int]) -> No
 
 # Rank of each status: a change never goes from a higher rank to a lower one here, so a late
 # `unsubscribe` cannot hide a complaint and nothing but `resubscribe` undoes a suppression.
-_RANK = {
+RANK = {
     Status.PENDING: 0,
     Status.ACTIVE: 0,
     Status.UNSUBSCRIBED: 1,
@@ -101,13 +101,17 @@ _RANK = {
 }
 
 
+def may_change(current: Status, status: Status) -> bool:
+    return current == Status.ACTIVE or RANK[current] < RANK[status]
+
+
 def _set_status(
     session: Session, subscriber_id: int, status: Status, reason: str, when: datetime
 ) -> bool:
     current = session.execute(
         select(Subscriber.status).where(Subscriber.id == subscriber_id)
     ).scalar_one_or_none()
-    if current is None or (_RANK[Status(current)] >= _RANK[status] and current != Status.ACTIVE):
+    if current is None or not may_change(Status(current), status):
         return False
     values: dict[str, object] = {"status": status, "status_reason": reason, "updated_at": when}
     if status == Status.UNSUBSCRIBED:
