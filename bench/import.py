@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mailer.migrate import upgrade
+from mailer.ops.migrate import upgrade
 from subscribers.db import make_engine, transaction
 from subscribers.importer import import_csv
 from subscribers.store import find_list, segment_count

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailer.issue import parse_issue  # noqa: E402
-from mailer.lint import sent_size  # noqa: E402
-from mailer.render import (  # noqa: E402
+from mailer.issue.lint import sent_size  # noqa: E402
+from mailer.issue.parse import parse_issue  # noqa: E402
+from mailer.issue.render import (  # noqa: E402
     Branding,
     inline_css,
     mjml_to_html,

@@ -25,8 +25,8 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
-from mailer.migrate import upgrade  # noqa: E402
-from mailer.models import Batch, Send  # noqa: E402
+from mailer.core.models import Batch, Send  # noqa: E402
+from mailer.ops.migrate import upgrade  # noqa: E402
 from subscribers.db import make_engine  # noqa: E402
 from tests.fixtures.audience import bulk_audience  # noqa: E402
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid  # noqa: E402

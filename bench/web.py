@@ -36,8 +36,8 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailer.links import Purpose, Signer, Token  # noqa: E402
-from mailer.migrate import upgrade  # noqa: E402
+from mailer.ops.migrate import upgrade  # noqa: E402
+from mailer.readers.links import Purpose, Signer, Token  # noqa: E402
 from subscribers.db import make_engine, transaction  # noqa: E402
 from subscribers.models import MailingList, Membership, Subscriber  # noqa: E402
 from tests.fixtures.services import free_port, port_open, wait_for  # noqa: E402

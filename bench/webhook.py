@@ -37,8 +37,8 @@ from sqlalchemy import insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailer.migrate import upgrade  # noqa: E402
-from mailer.models import Batch, Event, Send, SendRecipient  # noqa: E402
+from mailer.core.models import Batch, Event, Send, SendRecipient  # noqa: E402
+from mailer.ops.migrate import upgrade  # noqa: E402
 from subscribers.db import make_engine  # noqa: E402
 from subscribers.models import MailingList, Membership, Subscriber  # noqa: E402
 from tests.fixtures.services import (  # noqa: E402

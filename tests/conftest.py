@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import Engine, text
 
-from mailer.migrate import upgrade
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.ops.migrate import upgrade
 from subscribers.db import make_engine
 from tests.fixtures.browser import chromium
 from tests.fixtures.services import PostgresCluster, RedisServer, postgres_cluster, redis_server

@@ -10,8 +10,8 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from mailer.migrate import current_revision, upgrade
-from mailer.settings import Settings, load_settings
+from mailer.core.settings import Settings, load_settings
+from mailer.ops.migrate import current_revision, upgrade
 from subscribers.db import make_engine
 
 

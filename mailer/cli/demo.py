@@ -9,13 +9,14 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import Engine
 
-from mailer import send_control, sends
 from mailer.cli.common import database
 from mailer.cli.send_view import render_status
-from mailer.errors import NewsletterError
-from mailer.pipeline import Runtime, run_send
-from mailer.send_new import check_audience, create_send
-from mailer.settings import Settings
+from mailer.core.errors import NewsletterError
+from mailer.core.settings import Settings
+from mailer.sending import control as send_control
+from mailer.sending import state as sends
+from mailer.sending.create import check_audience, create_send
+from mailer.sending.pipeline import Runtime, run_send
 from mailer.transport.outbox import OutboxTransport
 from subscribers.db import transaction
 from subscribers.models import Status, Subscriber
@@ -97,7 +98,7 @@ def run_demo(cfg: Settings, console: Console) -> None:
 def _leave_after_freeze(engine: Engine, send_id: int, list_id: int) -> None:
     from sqlalchemy import select
 
-    from mailer.models import SendRecipient
+    from mailer.core.models import SendRecipient
 
     with transaction(engine) as session:
         ids = session.scalars(

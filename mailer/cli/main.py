@@ -16,8 +16,8 @@ from mailer.cli import (  # noqa: F401  (each module attaches its commands)
 )
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
-from mailer.errors import NewsletterError
-from mailer.migrate import upgrade
+from mailer.core.errors import NewsletterError
+from mailer.ops.migrate import upgrade
 from subscribers.errors import SubscriberError
 
 

@@ -8,8 +8,8 @@ from rich.table import Table
 
 from mailer.cli.apps import app
 from mailer.cli.common import print_json, settings
-from mailer.doctor import Check, Level, failed
-from mailer.service_probes import run_all
+from mailer.ops.doctor import Check, Level, failed
+from mailer.ops.probes import run_all
 
 STYLES = {Level.OK: "green", Level.WARN: "yellow", Level.FAIL: "bold red"}
 

@@ -8,8 +8,8 @@ import typer
 
 from mailer.cli.apps import app
 from mailer.cli.common import fail, settings
-from mailer.issue import IssueError
-from mailer.render import Branding, render_file
+from mailer.issue.parse import IssueError
+from mailer.issue.render import Branding, render_file
 
 
 @app.command()

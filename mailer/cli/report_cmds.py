@@ -11,9 +11,9 @@ from rich.table import Table
 
 from mailer.cli.apps import app, suppressions_app
 from mailer.cli.common import database, fail, print_json, settings
-from mailer.errors import NewsletterError
-from mailer.report import PER_DELIVERED, PER_SENT, Thresholds
-from mailer.report_queries import send_report
+from mailer.core.errors import NewsletterError
+from mailer.events.report import PER_DELIVERED, PER_SENT, Thresholds
+from mailer.events.report_queries import send_report
 from mailer.transport.base import TransportError
 from subscribers.db import transaction
 
@@ -76,7 +76,7 @@ def sync_suppressions(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Pull SendGrid's bounce, spam-report and global-unsubscribe lists and apply them."""
-    from mailer.suppressions import sync
+    from mailer.events.suppressions import sync
     from mailer.transport.sendgrid import SendGridTransport
 
     cfg = settings()

@@ -10,15 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mailer import send_control
 from mailer.cli.apps import app
 from mailer.cli.common import database, print_json, settings
 from mailer.cli.send_view import follow, render_status
-from mailer.errors import NewsletterError
-from mailer.logging import configure_logging
-from mailer.schedule import ensure_future, parse_when
-from mailer.send_new import Frozen, check_audience, create_send, send_test_copy
-from mailer.settings import Settings
+from mailer.core.errors import NewsletterError
+from mailer.core.settings import Settings
+from mailer.ops.logging import configure_logging
+from mailer.sending import control as send_control
+from mailer.sending.create import Frozen, check_audience, create_send, send_test_copy
+from mailer.sending.schedule import ensure_future, parse_when
 
 err = Console(stderr=True)
 FINAL = ("done", "failed", "cancelled")
@@ -30,8 +30,8 @@ def now() -> datetime:
 
 def render_frozen(path: Path, cfg: Settings) -> Frozen:
     """Parse and render the issue once; every recipient gets this HTML and text."""
-    from mailer.issue import parse_issue
-    from mailer.render import Branding, render_issue
+    from mailer.issue.parse import parse_issue
+    from mailer.issue.render import Branding, render_issue
 
     issue = parse_issue(path)
     rendered = render_issue(issue, Branding.from_settings(cfg))

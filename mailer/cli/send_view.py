@@ -17,7 +17,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
-from mailer import send_control
+from mailer.sending import control as send_control
 
 FINAL = ("done", "failed", "cancelled")
 

@@ -7,7 +7,7 @@ import uvicorn
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
-from mailer.logging import uvicorn_log_config
+from mailer.ops.logging import uvicorn_log_config
 
 
 @app.command()

@@ -11,7 +11,7 @@ from functools import lru_cache
 from celery import Celery
 from kombu import Queue
 
-from mailer.settings import Settings, load_settings
+from mailer.core.settings import Settings, load_settings
 
 QUEUES = ("sends", "messages", "events")
 TASK_MODULES = ["mailer.tasks.sending", "mailer.tasks.messages", "mailer.tasks.events"]

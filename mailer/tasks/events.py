@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
-from mailer.event_processing import apply_pending, apply_post, policy_config
+from mailer.events.processing import apply_pending, apply_post, policy_config
 from mailer.tasks.app import celery_app, worker_settings
 from subscribers.db import make_engine
 from subscribers.models import utcnow

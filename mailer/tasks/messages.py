@@ -15,11 +15,11 @@ from typing import Any
 from celery import Task
 from sqlalchemy import Engine, select
 
-from mailer import forwarding
-from mailer.links import Purpose, Signer, Token, link
-from mailer.messages import Sender, confirmation_payload, forward_payload
-from mailer.models import Send
-from mailer.settings import Settings
+from mailer.core.models import Send
+from mailer.core.settings import Settings
+from mailer.readers import forwarding
+from mailer.readers.links import Purpose, Signer, Token, link
+from mailer.readers.messages import Sender, confirmation_payload, forward_payload
 from mailer.tasks.app import celery_app, worker_settings
 from mailer.transport.base import Payload, TemporaryFailure
 from mailer.transport.factory import make_transport

@@ -1,4 +1,4 @@
-"""Celery tasks of the sends queue: thin wrappers that carry ids and call mailer.pipeline.
+"""Celery tasks of the sends queue: thin wrappers that carry ids and call mailer.sending.pipeline.
 
 Celery is the transport for work, not the truth: every task reads the state from the
 database and is safe to run twice (acks_late + reject_on_worker_lost are set on the app).
@@ -18,11 +18,12 @@ from typing import Any
 
 from celery.signals import worker_shutting_down
 
-from mailer import batch_repair, pipeline, sends
-from mailer.pipeline import Runtime
-from mailer.plan import RetryPolicy
-from mailer.ratelimit import make_limiter
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.sending import batch_repair, pipeline
+from mailer.sending import state as sends
+from mailer.sending.pipeline import Runtime
+from mailer.sending.plan import RetryPolicy
+from mailer.sending.ratelimit import make_limiter
 from mailer.tasks.app import celery_app, worker_settings
 from mailer.transport.factory import make_transport
 from subscribers.db import make_engine

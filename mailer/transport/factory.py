@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailer.settings import Settings
+from mailer.core.settings import Settings
 from mailer.transport.base import Transport
 from mailer.transport.outbox import OutboxTransport
 from mailer.transport.sendgrid import SendGridTransport

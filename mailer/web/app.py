@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from mailer.settings import Settings, load_settings
+from mailer.core.settings import Settings, load_settings
 from mailer.web import (
     pages_forward,
     pages_health,

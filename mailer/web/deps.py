@@ -12,8 +12,8 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 
-from mailer.links import BadToken, Purpose, Signer, Token, link
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.readers.links import BadToken, Purpose, Signer, Token, link
 from mailer.web.limits import RateLimiter, make_limiter
 from subscribers.db import make_engine
 

@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer import forwarding
-from mailer.forwarding import ForwardError
-from mailer.links import Purpose, Token
-from mailer.models import Forward, Send
+from mailer.core.models import Forward, Send
+from mailer.readers import forwarding
+from mailer.readers.forwarding import ForwardError
+from mailer.readers.links import Purpose, Token
 from mailer.tasks.messages import deliver_forward
 from mailer.transport.base import TransportError
 from mailer.web import csrf

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
-from mailer import placeholders
-from mailer.forwarding import impersonal_html
-from mailer.links import Purpose
-from mailer.models import Send, SendState
+from mailer.core.models import Send, SendState
+from mailer.issue import placeholders
+from mailer.readers.forwarding import impersonal_html
+from mailer.readers.links import Purpose
 from mailer.web.deps import ISSUE_CSP, not_found, page, read_token, sibling, web
 from subscribers.db import transaction
 from subscribers.models import Subscriber

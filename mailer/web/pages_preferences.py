@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.links import Purpose, Token
+from mailer.readers.links import Purpose, Token
 from mailer.web import csrf
 from mailer.web.deps import PageError, client_ip, not_found, page, read_token, web
 from subscribers.db import transaction

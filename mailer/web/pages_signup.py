@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer import signup
-from mailer.links import BadToken, Purpose, Token
+from mailer.readers import signup
+from mailer.readers.links import BadToken, Purpose, Token
 from mailer.tasks.messages import deliver_confirmation
 from mailer.transport.base import TransportError
 from mailer.web import csrf

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy import Connection, Engine, Integer, String, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from mailer.links import Purpose, Token
-from mailer.models import Event
+from mailer.core.models import Event
+from mailer.readers.links import Purpose, Token
 from mailer.web.deps import PageError, not_found, page, read_token, sibling, web
 from subscribers.db import is_sqlite, transaction
 from subscribers.models import (

@@ -18,10 +18,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 
-from mailer.errors import NewsletterError
-from mailer.report import HOURS, Thresholds, chart_bars
-from mailer.report_queries import send_report
-from mailer.settings import Settings
+from mailer.core.errors import NewsletterError
+from mailer.core.settings import Settings
+from mailer.events.report import HOURS, Thresholds, chart_bars
+from mailer.events.report_queries import send_report
 from mailer.web.webhooks import app_engine
 from subscribers.db import transaction
 

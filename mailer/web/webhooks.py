@@ -17,9 +17,16 @@ from fastapi.responses import JSONResponse
 from sendgrid import EventWebhookHeader
 from sqlalchemy import Engine
 
-from mailer.event_processing import apply_post, policy_config
-from mailer.events import BadBatch, StoredPost, WebhookRefused, parse_batch, store_post, verify
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.events.intake import (
+    BadBatch,
+    StoredPost,
+    WebhookRefused,
+    parse_batch,
+    store_post,
+    verify,
+)
+from mailer.events.processing import apply_post, policy_config
 from subscribers.db import make_engine
 from subscribers.models import utcnow
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from mailer import placeholders
-from mailer.issue import parse_issue
-from mailer.render import Branding, RenderedIssue, render_issue
+from mailer.issue import placeholders
+from mailer.issue.parse import parse_issue
+from mailer.issue.render import Branding, RenderedIssue, render_issue
 from tests.fixtures.browser import artifact_path
 
 pytestmark = pytest.mark.browser

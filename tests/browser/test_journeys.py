@@ -20,8 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
-from mailer.links import Purpose, Signer, Token, link
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.readers.links import Purpose, Signer, Token, link
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber
 from tests.fixtures.browser import artifact_path

@@ -11,8 +11,8 @@ from typing import Any
 import redis as redis_lib
 from sqlalchemy import Engine, select
 
-from mailer.models import Batch, Send, SendRecipient
-from mailer.settings import Settings
+from mailer.core.models import Batch, Send, SendRecipient
+from mailer.core.settings import Settings
 from tests.fixtures.fake_sendgrid import FakeSendGrid
 from tests.fixtures.services import RedisServer
 from tests.fixtures.workers import NEWSLETTER, REPO, service_env, wait_until

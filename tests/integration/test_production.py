@@ -31,9 +31,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Engine, select, text
 
-from mailer.links import Purpose, Signer, Token
-from mailer.models import SendRecipient
-from mailer.settings import Settings
+from mailer.core.models import SendRecipient
+from mailer.core.settings import Settings
+from mailer.readers.links import Purpose, Signer, Token
 from subscribers.db import make_engine
 from subscribers.models import MailingList, Subscriber
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid

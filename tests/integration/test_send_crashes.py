@@ -10,8 +10,8 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import Engine, select
 
-from mailer.models import Batch
-from mailer.settings import Settings
+from mailer.core.models import Batch
+from mailer.core.settings import Settings
 from tests.fixtures.audience import bulk_audience, email
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid
 from tests.fixtures.services import RedisServer

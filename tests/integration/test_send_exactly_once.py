@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from mailer import send_control
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.sending import control as send_control
 from subscribers.db import transaction
 from subscribers.status import unsubscribe_everywhere, unsubscribe_from_list
 from tests.fixtures.audience import bulk_audience, email, subscriber_id

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from mailer.settings import Settings
+from mailer.core.settings import Settings
 from tests.fixtures.audience import bulk_audience, email
 from tests.fixtures.fake_sendgrid import fake_sendgrid
 from tests.fixtures.services import RedisServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import redis as redis_lib
 
-from mailer.ratelimit import RedisBucket, make_limiter
+from mailer.sending.ratelimit import RedisBucket, make_limiter
 from tests.fixtures.services import RedisServer
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from mailer.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
-from mailer.settings import Settings
+from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
+from mailer.core.settings import Settings
 from mailer.tasks.app import worker_settings
 from mailer.web.app import create_app
 from subscribers.db import transaction

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from mailer.policy import Verdict, verdict
+from mailer.events.policy import Verdict, verdict
 from subscribers.audience import audience_query
 from subscribers.db import transaction
 from subscribers.models import Membership, Subscriber
@@ -190,7 +190,7 @@ def test_without_custom_args_the_address_and_message_id_correlate(
         ],
     )
     assert _person(engine, "bob@example.com").status == "bounced"
-    from mailer.models import Event
+    from mailer.core.models import Event
 
     with engine.connect() as conn:
         row = conn.execute(select(Event.subscriber_id, Event.send_id)).one()

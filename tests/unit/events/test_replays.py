@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from mailer.event_processing import apply_pending, apply_post
-from mailer.models import Event, WebhookPost
-from mailer.policy import PolicyConfig
+from mailer.core.models import Event, WebhookPost
+from mailer.events.policy import PolicyConfig
+from mailer.events.processing import apply_pending, apply_post
 from subscribers.models import Subscriber, utcnow
 from tests.unit.events.conftest import make_send
 from tests.unit.events.helpers import Signer, body_of, tagged

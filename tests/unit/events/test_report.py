@@ -12,13 +12,13 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from mailer.cli.main import app
-from mailer.event_processing import apply_post
-from mailer.events import parse_batch, store_post
-from mailer.models import Forward, RecipientState, SendRecipient
-from mailer.policy import PolicyConfig
-from mailer.report import Thresholds
-from mailer.report_queries import send_report
-from mailer.settings import Settings
+from mailer.core.models import Forward, RecipientState, SendRecipient
+from mailer.core.settings import Settings
+from mailer.events.intake import parse_batch, store_post
+from mailer.events.policy import PolicyConfig
+from mailer.events.processing import apply_post
+from mailer.events.report import Thresholds
+from mailer.events.report_queries import send_report
 from mailer.web.app import create_app
 from subscribers.db import transaction
 from subscribers.models import Status, Subscriber, utcnow

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from mailer.cli.main import app
-from mailer.settings import Settings
+from mailer.core.settings import Settings
 from subscribers.models import Status, Subscriber
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid
 from tests.unit.events.conftest import make_send

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from mailer.models import Event, WebhookPost
-from mailer.settings import Settings
+from mailer.core.models import Event, WebhookPost
+from mailer.core.settings import Settings
 from mailer.web.app import create_app
 from tests.unit.events.helpers import SIGNATURE, TIMESTAMP, Signer, body_of, event
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from mailer import placeholders as ph
-from mailer.pipeline import Runtime
-from mailer.plan import RetryPolicy
-from mailer.send_new import Frozen
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.issue import placeholders as ph
+from mailer.sending.create import Frozen
+from mailer.sending.pipeline import Runtime
+from mailer.sending.plan import RetryPolicy
 from mailer.transport.base import Payload, Receipt
 from subscribers.db import transaction
 from subscribers.store import add_subscriber, get_or_create_list

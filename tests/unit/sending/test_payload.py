@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mailer import placeholders as ph
-from mailer.links import Purpose, Signer
-from mailer.payload import (
+from mailer.issue import placeholders as ph
+from mailer.readers.links import Purpose, Signer
+from mailer.sending.payload import (
     LinkContext,
     Message,
     Recipient,
@@ -108,7 +108,7 @@ def test_a_test_copy_says_so() -> None:
 
 
 def test_the_batch_token_maker_makes_exactly_the_tokens_of_make() -> None:
-    from mailer.links import Token
+    from mailer.readers.links import Token
 
     for purpose in Purpose:
         make = SIGNER.maker(purpose, 3, 7, 1_700_000_000)
@@ -117,7 +117,7 @@ def test_the_batch_token_maker_makes_exactly_the_tokens_of_make() -> None:
 
 
 def test_a_subscribers_own_copy_has_no_banner_slot() -> None:
-    from mailer.placeholders import TEXT_BANNER_MARKER, without_banner
+    from mailer.issue.placeholders import TEXT_BANNER_MARKER, without_banner
 
     text = f"Brand\n\n{TEXT_BANNER_MARKER}\n\nSubject\n=======\n"
     assert without_banner(text) == "Brand\n\nSubject\n=======\n"

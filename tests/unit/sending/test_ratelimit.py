@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailer.ratelimit import LocalBucket, Unlimited, make_limiter, refill
+from mailer.sending.ratelimit import LocalBucket, Unlimited, make_limiter, refill
 
 
 def test_the_bucket_refills_at_the_rate_up_to_its_capacity_and_can_go_into_debt() -> None:

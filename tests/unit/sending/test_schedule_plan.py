@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailer.errors import NewsletterError
-from mailer.plan import (
+from mailer.core.errors import NewsletterError
+from mailer.sending.plan import (
     RetryPolicy,
     batch_count,
     local_due_at,
@@ -15,7 +15,7 @@ from mailer.plan import (
     plan_groups,
     split_sizes,
 )
-from mailer.schedule import ensure_future, parse_when
+from mailer.sending.schedule import ensure_future, parse_when
 
 # A Tuesday.
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select, update
 
-from mailer import batch_repair, batches, send_control, sends
-from mailer.errors import NewsletterError
-from mailer.models import Batch, BatchState, RecipientState, Send, SendRecipient
-from mailer.pipeline import run_send
-from mailer.send_new import check_audience, create_send, send_test_copy
-from mailer.settings import Settings
+from mailer.core.errors import NewsletterError
+from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
+from mailer.core.settings import Settings
+from mailer.sending import batch_repair, batches
+from mailer.sending import control as send_control
+from mailer.sending import state as sends
+from mailer.sending.create import check_audience, create_send, send_test_copy
+from mailer.sending.pipeline import run_send
 from mailer.transport.base import PayloadTooLarge, PermanentFailure, RateLimited, TemporaryFailure
 from subscribers.db import transaction
 from subscribers.segments import SegmentError
@@ -198,8 +200,8 @@ def test_local_time_groups_are_due_at_their_own_wall_clock(engine: Engine, cfg: 
     zones = ["Asia/Tokyo", "Europe/Paris", None]
     list_id = seed(engine, 30, zone=lambda i: zones[i % 3])
     wall = datetime(2026, 11, 30, 8, 0)
-    from mailer.plan import local_due_at
-    from mailer.schedule import When
+    from mailer.sending.plan import local_due_at
+    from mailer.sending.schedule import When
 
     when = When(wall, local_due_at(wall, None, "UTC"), "UTC")
     send_id = create_send(engine, cfg, ISSUE, list_id, None, when, True, T0 - timedelta(days=2))

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from mailer.cli import main  # noqa: F401  (attaches every command)
 from mailer.cli.apps import app
-from mailer.settings import Settings
+from mailer.core.settings import Settings
 
 runner = CliRunner()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailer.settings import Settings
+from mailer.core.settings import Settings
 from mailer.transport.factory import make_transport
 from mailer.transport.outbox import OutboxTransport
 from mailer.transport.sendgrid import SendGridTransport

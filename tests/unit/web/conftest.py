@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from mailer.links import Purpose, Signer, Token
-from mailer.models import Send, SendState
-from mailer.placeholders import (
+from mailer.core.models import Send, SendState
+from mailer.core.settings import Settings
+from mailer.issue.placeholders import (
     BANNER_MARKER,
     FORWARD_URL,
     NAME,
@@ -25,7 +25,7 @@ from mailer.placeholders import (
     UNSUBSCRIBE_URL,
     VIEW_URL,
 )
-from mailer.settings import Settings
+from mailer.readers.links import Purpose, Signer, Token
 from mailer.tasks.app import worker_settings
 from mailer.web.app import create_app
 from subscribers.db import transaction

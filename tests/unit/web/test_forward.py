@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, func, select
 
-from mailer import forwarding
-from mailer.links import Purpose
-from mailer.models import Forward
-from mailer.settings import Settings
+from mailer.core.models import Forward
+from mailer.core.settings import Settings
+from mailer.readers import forwarding
+from mailer.readers.links import Purpose
 from mailer.web.app import create_app
 from subscribers.db import transaction
 from subscribers.models import Subscriber

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from mailer.links import Purpose, Signer
-from mailer.models import SendState
+from mailer.core.models import SendState
+from mailer.readers.links import Purpose, Signer
 from tests.unit.web.conftest import World, add_send
 
 

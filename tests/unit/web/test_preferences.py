@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
 
-from mailer.links import Purpose
+from mailer.readers.links import Purpose
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber
 from tests.unit.web.conftest import World, add_subscriber, form_token

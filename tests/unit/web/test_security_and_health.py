@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from mailer.links import Purpose
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.readers.links import Purpose
 from mailer.web.app import create_app
 from tests.fixtures.services import RedisServer
 from tests.unit.web.conftest import World

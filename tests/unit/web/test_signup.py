@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, select
 
-from mailer.links import Purpose, Token
-from mailer.settings import Settings
+from mailer.core.settings import Settings
+from mailer.readers.links import Purpose, Token
 from mailer.web.app import create_app
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from mailer.links import Purpose, Token
-from mailer.models import Event
+from mailer.core.models import Event
+from mailer.readers.links import Purpose, Token
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber
 from tests.unit.web.conftest import World, add_subscriber
