@@ -15,10 +15,10 @@ from typing import Any, TextIO
 from sqlalchemy import ColumnElement, Engine, Row, select
 from sqlalchemy.orm import Session
 
-from subscribers.errors import SubscriberError
+from subscribers.lists import require_list
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber, SubscriberTag
 from subscribers.segments import compile_segment
-from subscribers.store import CORE_COLUMNS, find_list
+from subscribers.store import CORE_COLUMNS
 
 PAGE = 5000
 
@@ -49,9 +49,7 @@ def _conditions(
         conditions += [Subscriber.status == Status.ACTIVE, compile_segment(segment)]
     if list_name:
         with Session(engine) as session:
-            found = find_list(session, list_name)
-        if found is None:
-            raise SubscriberError(f"no list named {list_name!r}")
+            found = require_list(session, list_name)
         members = select(Membership.subscriber_id).where(
             Membership.list_id == found.id, Membership.status == MembershipStatus.SUBSCRIBED
         )

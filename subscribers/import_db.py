@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, upd
 from sqlalchemy.orm import Session
 
 from subscribers.import_rows import Person
+from subscribers.lists import create_list, require_list
 from subscribers.models import (
     SUPPRESSED,
     Membership,
@@ -19,17 +20,20 @@ from subscribers.models import (
     SubscriberTag,
     utcnow,
 )
-from subscribers.store import get_or_create_list
+from subscribers.store import find_list
 
 _subscribers = cast(Table, Subscriber.__table__)
 _tags = cast(Table, SubscriberTag.__table__)
 _memberships = cast(Table, Membership.__table__)
 
 
-def list_id(engine: Engine, name: str) -> int:
-    """The id of the list, created when it does not exist yet."""
+def list_id(engine: Engine, name: str, create: bool = False) -> int:
+    """The id of the list; an unknown one is refused (a typo must not become a public list)
+    unless `create` says to make it."""
     with Session(engine) as session, session.begin():
-        return get_or_create_list(session, name).id
+        if create and find_list(session, name) is None:
+            return create_list(session, name).id
+        return require_list(session, name).id
 
 
 def refresh_statistics(engine: Engine) -> None:

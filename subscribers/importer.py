@@ -70,8 +70,11 @@ def import_csv(
     list_name: str | None = None,
     progress: Progress | None = None,
     batch_rows: int = BATCH_ROWS,
+    create_list: bool = False,
 ) -> ImportResult:
-    """Import a subscriber CSV; every data row ends up added, updated, unchanged or rejected."""
+    """Import a subscriber CSV; every data row ends up added, updated, unchanged or rejected.
+
+    An unknown `list_name` is refused before any row is read, unless `create_list`."""
     if not path.is_file():
         raise SubscriberError(f"{path}: no such file")
     check_utf8(path)
@@ -80,7 +83,7 @@ def import_csv(
     binary, text = open_text(path)
     with binary, text:
         header, records = read_header(path, text)
-        list_id = import_db.list_id(engine, list_name) if list_name else None
+        list_id = import_db.list_id(engine, list_name, create_list) if list_name else None
         rejected = RejectedFile(rejected_path(path), header)
         run = _Run(engine, list_id, header, rejected, repeated)
         try:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import Engine
 
-from mailer.core.settings import Settings, load_settings
-from mailer.ops.migrate import current_revision, upgrade
-from subscribers.db import make_engine
+if TYPE_CHECKING:  # `newsletter --help` must not pay for pydantic, SQLAlchemy or Alembic
+    from sqlalchemy import Engine
+
+    from mailer.core.settings import Settings
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -21,6 +20,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings() -> Settings:
+    from pydantic import ValidationError
+
+    from mailer.core.settings import load_settings
+
     try:
         return load_settings()
     except ValidationError as exc:
@@ -31,6 +34,9 @@ def settings() -> Settings:
 
 def database(cfg: Settings, migrate: bool = True) -> Engine:
     """Open the database, creating or migrating it first so every command just works."""
+    from mailer.ops.migrate import current_revision, upgrade
+    from subscribers.db import make_engine
+
     engine = make_engine(cfg.DATABASE_URL)
     if migrate and current_revision(engine) is None:
         upgrade(engine)

@@ -73,16 +73,17 @@ def seed(engine: Engine) -> int:
 
 
 def run_demo(cfg: Settings, console: Console) -> None:
-    from mailer.cli.send_cmds import render_frozen
+    from mailer.cli.send_create_cmds import read_issue, render_frozen
 
     if not EXAMPLE.is_file():
         raise NewsletterError(f"the example issue is missing: {EXAMPLE}")
     engine = database(cfg)
     list_id = seed(engine)
     _, reach = check_audience(engine, LIST, None)
-    frozen = render_frozen(EXAMPLE, cfg)
+    frozen = render_frozen(*read_issue(str(EXAMPLE)), cfg)
     now = datetime.now(UTC)
-    send_id = create_send(engine, cfg, frozen, list_id, None, None, False, now)
+    # A demo is meant to be run again: the same issue to the same list is expected here.
+    send_id = create_send(engine, cfg, frozen, list_id, None, None, False, now, again=True)
     sends.start_send(engine, send_id, now, cfg.SEND_BATCH_SIZE, cfg.NEWSLETTER_TIMEZONE)
     _leave_after_freeze(engine, send_id, list_id)
     outbox = cfg.outbox_dir.resolve()

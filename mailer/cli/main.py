@@ -7,23 +7,26 @@ import sys
 import typer
 
 from mailer.cli import (  # noqa: F401  (each module attaches its commands)
+    list_cmds,
     ops_cmds,
     render_cmds,
     report_cmds,
     send_cmds,
+    send_create_cmds,
     subscriber_cmds,
     web_cmds,
 )
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
 from mailer.core.errors import NewsletterError
-from mailer.ops.migrate import upgrade
 from subscribers.errors import SubscriberError
 
 
 @app.command()
 def init() -> None:
     """Create the database or migrate it to the newest schema."""
+    from mailer.ops.migrate import upgrade
+
     cfg = settings()
     engine = database(cfg, migrate=False)
     upgrade(engine)

@@ -8,8 +8,6 @@ import typer
 
 from mailer.cli.apps import app
 from mailer.cli.common import fail, settings
-from mailer.issue.parse import IssueError
-from mailer.issue.render import Branding, render_file
 
 
 @app.command()
@@ -18,6 +16,9 @@ def render(
     out: Path = typer.Option(Path("."), "--out", help="Directory for ISSUE.html and ISSUE.txt."),
 ) -> None:
     """Render an issue once into DIR/ISSUE.html and DIR/ISSUE.txt; print sizes and warnings."""
+    from mailer.issue.parse import IssueError
+    from mailer.issue.render import Branding, render_file
+
     cfg = settings()
     try:
         rendered = render_file(issue, Branding.from_settings(cfg))

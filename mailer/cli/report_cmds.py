@@ -12,12 +12,7 @@ from rich.table import Table
 from mailer.cli.apps import app, suppressions_app
 from mailer.cli.common import database, fail, print_json, settings
 from mailer.core.errors import NewsletterError
-from mailer.events.report import PER_DELIVERED, PER_SENT, Thresholds
-from mailer.events.report_queries import send_report
-from mailer.transport.base import TransportError
-from subscribers.db import transaction
 
-_ROWS = ("sent", *PER_SENT, *PER_DELIVERED)
 _TOTALS = {"opened": "opened_total", "clicked": "clicked_total", "forwarded": "forwarded_friends"}
 
 
@@ -27,11 +22,13 @@ def _rate(value: float | None) -> str:
 
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:
     """The human table: figures with rates, top links, busiest hours, warnings."""
+    from mailer.events.report import PER_DELIVERED, PER_SENT
+
     console = console or Console()
     table = Table(title=f"Send {report['send_id']}: {report['subject']} ({report['state']})")
     for column in ("", "count", "rate", "of", "total"):
         table.add_column(column, justify="left" if not column else "right")
-    for name in _ROWS:
+    for name in ("sent", *PER_SENT, *PER_DELIVERED):
         total = report.get(_TOTALS.get(name, ""), "")
         basis = report["rate_basis"].get(name, "")
         rate = _rate(report.get(f"{name}_rate")) if basis else ""
@@ -58,6 +55,10 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Sent, delivered, bounced, complained, opened, clicked, unsubscribed, forwarded, referred."""
+    from mailer.events.report import Thresholds
+    from mailer.events.report_queries import send_report
+    from subscribers.db import transaction
+
     cfg = settings()
     engine = database(cfg)
     with transaction(engine) as session:
@@ -77,6 +78,7 @@ def sync_suppressions(
 ) -> None:
     """Pull SendGrid's bounce, spam-report and global-unsubscribe lists and apply them."""
     from mailer.events.suppressions import sync
+    from mailer.transport.base import TransportError
     from mailer.transport.sendgrid import SendGridTransport
 
     cfg = settings()

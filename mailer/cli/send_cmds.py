@@ -1,10 +1,9 @@
-"""Send, schedule and control sends; worker, scheduler and demo."""
+"""List and control sends; worker, scheduler and demo (`send` itself: send_create_cmds)."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -14,11 +13,6 @@ from mailer.cli.apps import app
 from mailer.cli.common import database, print_json, settings
 from mailer.cli.send_view import follow, render_status
 from mailer.core.errors import NewsletterError
-from mailer.core.settings import Settings
-from mailer.ops.logging import configure_logging
-from mailer.sending import control as send_control
-from mailer.sending.create import Frozen, check_audience, create_send, send_test_copy
-from mailer.sending.schedule import ensure_future, parse_when
 
 err = Console(stderr=True)
 FINAL = ("done", "failed", "cancelled")
@@ -28,106 +22,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def render_frozen(path: Path, cfg: Settings) -> Frozen:
-    """Parse and render the issue once; every recipient gets this HTML and text."""
-    from mailer.issue.parse import parse_issue
-    from mailer.issue.render import Branding, render_issue
-
-    issue = parse_issue(path)
-    rendered = render_issue(issue, Branding.from_settings(cfg))
-    for warning in rendered.warnings:
-        err.print(f"warning: {warning}")
-    return Frozen(
-        subject=rendered.subject,
-        preheader=rendered.preheader,
-        slug=rendered.slug,
-        html=rendered.html,
-        text=rendered.text,
-        issue_date=issue.date.isoformat() if issue.date else None,
-        source_path=str(path),
-    )
-
-
-@app.command()
-def send(
-    issue: Path = typer.Argument(..., help="The issue file (Markdown with front matter)."),
-    list_name: str = typer.Option(None, "--list", help="The list to send to."),
-    segment: str = typer.Option(None, "--segment", help="Only subscribers matching EXPR."),
-    at: str = typer.Option(None, "--at", help='ISO 8601 or "monday 08:00" (NEWSLETTER_TIMEZONE).'),
-    local_time: bool = typer.Option(False, "--local-time", help="At that time in each zone."),
-    test_to: str = typer.Option(None, "--test-to", help="Send one copy to this address only."),
-    wait: bool = typer.Option(False, "--wait", help="Show a progress bar until done."),
-) -> None:
-    """Create a send of ISSUE to a list (or a test copy) and print its id."""
-    cfg = settings()
-    if not issue.is_file():
-        raise NewsletterError(f"{issue}: no such file")
-    if test_to is None and not list_name:
-        raise NewsletterError("--list is required (or --test-to EMAIL for a test copy)")
-    if local_time and not at:
-        raise NewsletterError('--local-time needs --at (the wall-clock time, e.g. "monday 08:00")')
-    when = parse_when(at, cfg.NEWSLETTER_TIMEZONE, now()) if at else None
-    if when is not None:
-        ensure_future(when, now())
-    engine = database(cfg)
-    if test_to is not None:
-        _send_test(cfg, engine, issue, test_to)
-        return
-    list_id, reach = check_audience(engine, list_name, segment)  # before anything is stored
-    frozen = render_frozen(issue, cfg)
-    send_id = create_send(engine, cfg, frozen, list_id, segment, when, local_time, now())
-    typer.echo(send_id)
-    _announce(send_id, reach, when is not None, local_time, cfg)
-    _dispatch_if_due(send_id, cfg)
-    if wait:
-        follow(engine, send_id, err)
-
-
-def _send_test(cfg: Settings, engine: object, issue: Path, to: str) -> None:
-    from email_validator import EmailNotValidError, validate_email
-
-    from mailer.transport.factory import make_transport
-
-    try:
-        validate_email(to, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise NewsletterError(f"--test-to: {exc}") from exc
-    frozen = render_frozen(issue, cfg)
-    send_id, message_id = send_test_copy(
-        engine,  # type: ignore[arg-type]
-        cfg,
-        make_transport(cfg),
-        frozen,
-        to,
-        now(),
-    )
-    typer.echo(send_id)
-    err.print(f"test copy sent to {to} (message id {message_id})")
-
-
-def _announce(send_id: int, reach: int, later: bool, local: bool, cfg: Settings) -> None:
-    what = "scheduled" if later or local else "starting"
-    err.print(f"send {send_id} {what}: {reach} subscribers match now")
-    if (later or local) and cfg.REDIS_URL is None:
-        err.print("it goes out while `newsletter scheduler` runs (no REDIS_URL: in-process)")
-
-
-def _dispatch_if_due(send_id: int, cfg: Settings) -> None:
-    """A send due now starts at once; later ones wait for the scheduler's periodic check."""
-    from mailer.tasks.sending import start_send
-
-    engine = database(cfg)
-    send = send_control.get_send(engine, send_id)
-    if send.scheduled_at is not None and send.scheduled_at <= now():
-        start_send.delay(send_id)
-
-
 @app.command()
 def sends(
     limit: int = typer.Option(20, "--limit", help="How many recent sends."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Recent sends with their state and counts."""
+    from mailer.sending import control as send_control
+
     engine = database(settings())
     rows = send_control.recent_sends(engine, limit)
     if as_json:
@@ -152,6 +54,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """State of a send: counts per batch state, failed batches' errors, uncertain batches."""
+    from mailer.sending import control as send_control
+
     engine = database(settings())
     if follow_it and not as_json:
         follow(engine, send_id, err)
@@ -165,6 +69,8 @@ def status(
 @app.command()
 def cancel(send_id: int = typer.Argument(...)) -> None:
     """Cancel a send: nothing more goes out (batches in flight finish)."""
+    from mailer.sending import control as send_control
+
     state = send_control.cancel(database(settings()), send_id, now())
     typer.echo(f"send {send_id}: {state}")
 
@@ -172,6 +78,8 @@ def cancel(send_id: int = typer.Argument(...)) -> None:
 @app.command()
 def pause(send_id: int = typer.Argument(...)) -> None:
     """Pause a send: pending batches wait, batches in flight finish."""
+    from mailer.sending import control as send_control
+
     state = send_control.pause(database(settings()), send_id)
     typer.echo(f"send {send_id}: {state}")
 
@@ -184,6 +92,8 @@ def resume(
     ),
 ) -> None:
     """Resume a paused send; optionally resend batches whose outcome is unknown."""
+    from mailer.sending import control as send_control
+
     cfg = settings()
     state = send_control.resume(database(cfg), send_id, resend_uncertain)
     typer.echo(f"send {send_id}: {state}")
@@ -192,7 +102,9 @@ def resume(
 
         kick(send_id, cfg)
     elif state == "scheduled":
-        _dispatch_if_due(send_id, cfg)
+        from mailer.cli.send_create_cmds import _dispatch_if_due
+
+        _dispatch_if_due(database(cfg), send_id)
 
 
 @app.command()
@@ -202,6 +114,8 @@ def worker(
     pool: str = typer.Option("prefork", "--pool", help="prefork, threads or solo."),
 ) -> None:
     """Run a Celery worker (needs REDIS_URL)."""
+    from mailer.ops.logging import configure_logging
+
     cfg = settings()
     if cfg.REDIS_URL is None:
         raise NewsletterError("worker needs REDIS_URL (without it, tasks run in-process)")
@@ -215,6 +129,8 @@ def worker(
 @app.command()
 def scheduler() -> None:
     """Run the periodic dispatcher (Celery beat; an in-process loop without REDIS_URL)."""
+    from mailer.ops.logging import configure_logging
+
     cfg = settings()
     configure_logging(cfg)
     if cfg.REDIS_URL is None:

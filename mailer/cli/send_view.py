@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -15,15 +16,19 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine
 
-from mailer.sending import control as send_control
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mailer.sending import control as send_control
 
 FINAL = ("done", "failed", "cancelled")
 
 
 def follow(engine: Engine, send_id: int, console: Console, poll: float = 0.5) -> None:
     """A progress bar (sent / total, rate, time left) until the send ends or is paused."""
+    from mailer.sending import control as send_control
+
     columns = (
         TextColumn("send {task.fields[send]} [bold]{task.fields[state]}"),
         BarColumn(),

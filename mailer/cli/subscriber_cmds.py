@@ -6,31 +6,28 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
-from mailer.cli.apps import app, segment_app, subscribers_app
+from mailer.cli.apps import segment_app, subscribers_app
 from mailer.cli.common import database, fail, print_json, settings
-from subscribers.db import transaction
 from subscribers.errors import SubscriberError
-from subscribers.exporter import export_csv
-from subscribers.importer import ImportResult, import_csv
-from subscribers.models import MailingList, Membership, Subscriber
-from subscribers.segments import parse
-from subscribers.status import unsubscribe_everywhere, unsubscribe_from_list
-from subscribers.store import add_subscriber, find_list, find_subscriber, list_counts, segment_count
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the commands that run, not by `--help`
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from subscribers.importer import ImportResult
+    from subscribers.models import Subscriber
 
 err = Console(stderr=True)
 
 
 @contextmanager
-def _domain_errors() -> Iterator[None]:
+def domain_errors() -> Iterator[None]:
     """A SubscriberError (bad row file, bad segment, unknown list) is one line and exit 1."""
     try:
         yield
@@ -46,12 +43,17 @@ def _engine() -> Engine:
 def import_(
     file: Path = typer.Argument(..., help="CSV with a header row and an email column."),
     list_name: str | None = typer.Option(None, "--list", help="Also subscribe everyone to it."),
+    create_list: bool = typer.Option(
+        False, "--create-list", help="Create the --list when it does not exist (public)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Import subscribers; rejected rows go to FILE.rejected.csv with line and reason."""
+    from subscribers.importer import import_csv
+
     engine = _engine()
-    with _domain_errors(), _progress(file) as progress:
-        result = import_csv(engine, file, list_name, progress=progress)
+    with domain_errors(), _progress(file) as progress:
+        result = import_csv(engine, file, list_name, progress=progress, create_list=create_list)
     if as_json:
         print_json(result.as_dict())
     else:
@@ -64,6 +66,8 @@ def _progress(file: Path) -> Iterator[Any]:
     if not err.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
     columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress("importing", *columns, console=err, transient=True) as bar:
         task = bar.add_task("import", total=None)
@@ -97,8 +101,11 @@ def export(
     out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Export subscribers as CSV with the import's columns."""
+    from subscribers.exporter import export_csv
+    from subscribers.segments import parse
+
     engine = _engine()
-    with _domain_errors():
+    with domain_errors():
         if segment:
             parse(segment)  # refuse a bad expression before creating the file
         if out is None:
@@ -118,8 +125,11 @@ def add(
     timezone: str | None = typer.Option(None, "--timezone", help="IANA name, e.g. Europe/Paris."),
 ) -> None:
     """Add a subscriber, or add tags and lists to one already there."""
+    from subscribers.db import transaction
+    from subscribers.store import add_subscriber, find_subscriber
+
     engine = _engine()
-    with _domain_errors(), transaction(engine) as session:
+    with domain_errors(), transaction(engine) as session:
         existed = find_subscriber(session, email) is not None
         person = add_subscriber(
             session, email, name=name, list_names=list_names, tags=tags, timezone=timezone
@@ -134,6 +144,10 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show one subscriber: status, lists, tags, attributes, consent."""
+    from sqlalchemy.orm import Session
+
+    from subscribers.store import find_subscriber
+
     engine = _engine()
     with Session(engine) as session:
         person = find_subscriber(session, email)
@@ -150,6 +164,10 @@ def show(
 
 
 def _details(session: Session, person: Subscriber) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from subscribers.models import MailingList, Membership
+
     lists = session.execute(
         select(MailingList.name, Membership.status)
         .join(Membership, Membership.list_id == MailingList.id)
@@ -190,36 +208,24 @@ def unsubscribe(
     list_name: str | None = typer.Option(None, "--list", help="Leave only this list."),
 ) -> None:
     """Unsubscribe someone from everything (or from one list with --list)."""
+    from subscribers.db import transaction
+    from subscribers.lists import require_list
+    from subscribers.status import unsubscribe_everywhere, unsubscribe_from_list
+    from subscribers.store import find_subscriber
+
     engine = _engine()
-    with _domain_errors(), transaction(engine) as session:
+    with domain_errors(), transaction(engine) as session:
         person = find_subscriber(session, email)
         if person is None:
             raise SubscriberError(f"no subscriber with email {email!r}")
         if list_name:
-            found = find_list(session, list_name)
-            if found is None:
-                raise SubscriberError(f"no list named {list_name!r}")
+            found = require_list(session, list_name)
             changed = unsubscribe_from_list(session, person.id, found.id, "cli")
             where = f"from {found.name}"
         else:
             changed = unsubscribe_everywhere(session, person.id, "cli")
             where = "from every list"
     typer.echo(f"{person.email} unsubscribed {where}" if changed else "nothing to change")
-
-
-@app.command("lists")
-def lists(as_json: bool = typer.Option(False, "--json", help="Print a JSON array.")) -> None:
-    """Lists with their active subscriber counts."""
-    engine = _engine()
-    with Session(engine) as session:
-        counts = list_counts(session)
-    if as_json:
-        print_json([{"name": name, "active": count, "count": count} for name, count in counts])
-        return
-    table = Table("list", "active")
-    for name, count in counts:
-        table.add_row(name, str(count))
-    Console().print(table)
 
 
 @segment_app.command("count")
@@ -229,15 +235,18 @@ def count(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """How many active subscribers (of the list, when given) match the segment."""
+    from sqlalchemy.orm import Session
+
+    from subscribers.lists import require_list
+    from subscribers.segments import parse
+    from subscribers.store import segment_count
+
     engine = _engine()
-    with _domain_errors(), Session(engine) as session:
+    with domain_errors(), Session(engine) as session:
         parse(expr)
         list_id = None
         if list_name:
-            found = find_list(session, list_name)
-            if found is None:
-                raise SubscriberError(f"no list named {list_name!r}")
-            list_id = found.id
+            list_id = require_list(session, list_name).id
         matched = segment_count(session, expr, list_id)
     if as_json:
         print_json({"count": matched, "segment": expr, "list": list_name})

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
-from mailer.ops.logging import uvicorn_log_config
 
 
 @app.command()
@@ -18,6 +16,10 @@ def serve(
     access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
 ) -> None:
     """Serve the subscriber and reader pages, the webhook and /healthz."""
+    import uvicorn
+
+    from mailer.ops.logging import uvicorn_log_config
+
     cfg = settings()  # a bad configuration fails here, in one line, not in each worker
     database(cfg).dispose()  # create or migrate before the workers start
     uvicorn.run(

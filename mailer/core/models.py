@@ -67,7 +67,7 @@ class Send(Base):
     web_html: Mapped[str] = mapped_column(Text, default="")  # archive copy: no personal links
     list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id"), nullable=True)
     segment: Mapped[str | None] = mapped_column(Text, nullable=True)
-    test_to: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    test_to: Mapped[str | None] = mapped_column(Text, nullable=True)  # test copies: ", "-joined
     state: Mapped[str] = mapped_column(String(16), default=SendState.SCHEDULED, index=True)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     local_time: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -82,6 +82,10 @@ class Send(Base):
     # A 429 pauses the whole send, not one worker.
     throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # sha256 of the rendered issue: the same issue to the same list twice needs --again.
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (Index("ix_sends_list_content", "list_id", "content_hash"),)
 
 
 class Batch(Base):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from mailer.issue import placeholders
+from mailer.issue import lint_markdown, placeholders
 from mailer.issue.branding import Branding
 from mailer.issue.parse import Issue
 
 GMAIL_CLIP_BYTES = 102 * 1024
 # A filled-in signed link is about this long; the size check counts the links as sent.
 FILLED_LINK_BYTES = 120
-LINK_SCHEMES = ("http", "https", "mailto")
 
 
 def check(issue: Issue, html: str, branding: Branding) -> list[str]:
@@ -19,10 +16,15 @@ def check(issue: Issue, html: str, branding: Branding) -> list[str]:
     return [
         *_size(html),
         *_images_without_alt(issue),
-        *_odd_links(issue),
+        *lint_markdown.warnings(issue),
         *_postal_address(branding),
         *_preheader(issue),
     ]
+
+
+def errors(issue: Issue) -> list[str]:
+    """What stops a send (the email would be broken), each one line with file:line."""
+    return lint_markdown.errors(issue)
 
 
 def sent_size(html: str) -> int:
@@ -48,18 +50,6 @@ def _images_without_alt(issue: Issue) -> list[str]:
         for line, token in issue.inline_tokens()
         if token.type == "image" and not token.content.strip()
     ]
-
-
-def _odd_links(issue: Issue) -> list[str]:
-    warnings = []
-    for line, token in issue.inline_tokens():
-        href = str(token.attrGet("href") or "") if token.type == "link_open" else None
-        if href is not None and urlsplit(href).scheme.lower() not in LINK_SCHEMES:
-            warnings.append(
-                f"{issue.source}:{line}: link {href!r} is not http(s) or mailto: "
-                "it will not work in an email"
-            )
-    return warnings
 
 
 def _postal_address(branding: Branding) -> list[str]:

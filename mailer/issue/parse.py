@@ -62,6 +62,8 @@ class Issue:
     source: str
     branding: dict[str, str] = field(default_factory=dict)
     body_line: int = 1  # file line of the first Markdown line; token maps are relative to it
+    markdown: str = ""  # the Markdown body as written, for lint
+    dropped: tuple[tuple[str, str, int], ...] = ()  # (kind, title, line) of empty headings
 
     def blocks(self) -> Iterator[tuple[Token, ...]]:
         """Every run of content tokens, in reading order."""
@@ -107,7 +109,7 @@ def parse_issue_text(text: str, source: str = "<issue>") -> Issue:
     front, body, body_line = _split_front_matter(text, source)
     meta = _front_matter(front, source)
     subject = meta["subject"]
-    intro, sections = _split_sections(parse_markdown(body), body_line)
+    intro, sections, dropped = _split_sections(parse_markdown(body), body_line)
     if not intro and not sections:
         raise IssueError(f"{source}:{body_line}: the issue has no content after the front matter")
     issue_date = meta.get("date")
@@ -121,6 +123,8 @@ def parse_issue_text(text: str, source: str = "<issue>") -> Issue:
         source=source,
         branding={key: meta[key] for key in BRANDING_KEYS if key in meta},
         body_line=body_line,
+        markdown=body,
+        dropped=dropped,
     )
 
 
@@ -164,11 +168,24 @@ def _front_matter(front: str, source: str) -> dict[str, Any]:
         return _front_matter_values(loader, node, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise IssueError(f"{where(mark)}: broken YAML in front matter: {exc.problem}") from exc
+        raise IssueError(
+            f"{where(mark)}: broken YAML in front matter: {exc.problem}{_yaml_hint(exc)}"
+        ) from exc
     except yaml.YAMLError as exc:
         raise IssueError(f"{source}:2: broken YAML in front matter: {exc}") from exc
     finally:
         loader.dispose()
+
+
+def _yaml_hint(exc: yaml.MarkedYAMLError) -> str:
+    """The usual cause: a value with ': ' or a leading quote, '#', '[' or '&' unquoted."""
+    problem = str(exc.problem or "")
+    if "mapping values" in problem or "found character" in problem or "expected" in problem:
+        return (
+            ": a value with ': ' (or starting with a quote, [, & or *) must be quoted, "
+            'e.g. subject: "Q3: the numbers"'
+        )
+    return ""
 
 
 def _front_matter_values(loader: Any, node: Any, source: str) -> dict[str, Any]:
@@ -220,8 +237,8 @@ def _date_value(node: Any, where: str) -> date:
 
 def _split_sections(
     tokens: list[Token], body_line: int
-) -> tuple[tuple[Token, ...], tuple[Section, ...]]:
-    """Cut the token stream at top-level `## ` and `### ` headings; drop empty parts."""
+) -> tuple[tuple[Token, ...], tuple[Section, ...], tuple[tuple[str, str, int], ...]]:
+    """Cut the token stream at top-level `## ` and `### ` headings; drop (and name) empty parts."""
     intro: list[Token] = []
     sections: list[_Draft] = []
     current = intro
@@ -240,9 +257,19 @@ def _split_sections(
             continue
         current.append(token)
         index += 1
-    built = (draft.section() for draft in sections)
+    built = [draft.section() for draft in sections]
     kept = tuple(section for section in built if section.tokens or section.subsections)
-    return tuple(intro), kept
+    return tuple(intro), kept, _dropped(sections)
+
+
+def _dropped(drafts: list[_Draft]) -> tuple[tuple[str, str, int], ...]:
+    found: list[tuple[str, str, int]] = []
+    for draft in drafts:
+        empty_subs = [sub for sub in draft.subs if not sub.tokens]
+        found.extend(("sub-heading", _plain(sub.heading), sub.line) for sub in empty_subs)
+        if not draft.tokens and len(empty_subs) == len(draft.subs):
+            found.append(("section", _plain(draft.heading), draft.line))
+    return tuple(sorted(found, key=lambda item: item[2]))
 
 
 def _is_split_heading(token: Token) -> bool:

@@ -23,6 +23,7 @@ from mailer.core.errors import NewsletterError
 from mailer.issue import placeholders
 from mailer.issue.branding import Branding
 from mailer.issue.lint import check
+from mailer.issue.lint import errors as lint_errors
 from mailer.issue.markup import inline_html, to_html
 from mailer.issue.parse import Issue, Section, parse_issue
 from mailer.issue.plaintext import WIDTH, blocks_text, heading_text, underlined, wrap
@@ -48,6 +49,7 @@ class RenderedIssue:
     html: str
     text: str
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # lint errors: a send refuses the issue
 
 
 def render_file(path: Path, branding: Branding) -> RenderedIssue:
@@ -64,6 +66,7 @@ def render_issue(issue: Issue, branding: Branding) -> RenderedIssue:
         html=html,
         text=render_text(issue, brand),
         warnings=check(issue, html, brand),
+        errors=lint_errors(issue),
     )
 
 

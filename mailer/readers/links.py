@@ -40,6 +40,11 @@ ROUTE = {
 }
 
 
+# The subscriber id in a test copy's links: no real subscriber has it (ids start at 1), and
+# the pages answer it as a test copy's, changing nothing.
+TEST_SUBSCRIBER = 0
+
+
 class BadToken(ValueError):
     """A token that is malformed, forged, expired or meant for another purpose."""
 

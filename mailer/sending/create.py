@@ -7,15 +7,19 @@ was), with `web_html`, the archive copy whose personal links point at public pag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from mailer.core.errors import NewsletterError
 from mailer.core.models import Batch, BatchState, Send, SendState
 from mailer.core.settings import Settings
 from mailer.issue import placeholders as ph
+from mailer.readers.links import TEST_SUBSCRIBER
+from mailer.sending.guards import content_hash, refuse_empty, refuse_repeat
 from mailer.sending.payload import Recipient, as_test_copy, build_payload
 from mailer.sending.pipeline import link_context, send_message
 from mailer.sending.plan import local_start_at
@@ -23,6 +27,8 @@ from mailer.sending.schedule import When
 from mailer.transport.base import Transport, TransportError
 from subscribers.audience import audience_query
 from subscribers.db import transaction
+from subscribers.lists import known_lists
+from subscribers.models import MailingList
 from subscribers.segments import compile_segment
 from subscribers.store import find_list
 
@@ -39,6 +45,10 @@ class Frozen:
     issue_date: str | None = None
     source_path: str = ""
 
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.subject, self.html, self.text)
+
 
 def web_copy(html: str, base_url: str, slug: str) -> str:
     """The archive copy: personal links become public, non-personal ones."""
@@ -53,16 +63,28 @@ def web_copy(html: str, base_url: str, slug: str) -> str:
 
 
 def check_audience(engine: Engine, list_name: str, segment: str | None) -> tuple[int, int]:
-    """(list id, how many it would reach now); raises before anything is stored."""
+    """(list id, how many it would reach now); raises before anything is stored, and on 0."""
     if segment:
         compile_segment(segment)  # SegmentError names the column
     with transaction(engine) as session:
         found = find_list(session, list_name)
         if found is None:
-            raise NewsletterError(f"list {list_name!r} does not exist")
-        audience = audience_query(found.id, segment).subquery()
-        count = session.scalar(select(func.count()).select_from(audience)) or 0
+            raise NewsletterError(f"list {list_name!r} does not exist{known_lists(session)}")
+        count = _reach(session, found.id, segment)
+        refuse_empty(count, found.name, segment)
         return found.id, count
+
+
+def _reach(session: Session, list_id: int, segment: str | None) -> int:
+    audience = audience_query(list_id, segment).subquery()
+    return session.scalar(select(func.count()).select_from(audience)) or 0
+
+
+def check_repeat(engine: Engine, issue: Frozen, list_id: int) -> None:
+    """Refuse the same issue to the same list again (the caller passes `again` to skip this)."""
+    with transaction(engine) as session:
+        target = session.get_one(MailingList, list_id)
+        refuse_repeat(session, list_id, issue.content_hash, target.name)
 
 
 def create_send(
@@ -74,8 +96,13 @@ def create_send(
     when: When | None,
     local_time: bool,
     now: datetime,
+    again: bool = False,
 ) -> int:
-    """Store a `scheduled` send; the scheduler (or the caller, if due now) starts it."""
+    """Store a `scheduled` send; the scheduler (or the caller, if due now) starts it.
+
+    Refused (NewsletterError) when nobody would receive it, or when the same issue already
+    went, or is scheduled, to the same list and `again` is not set.
+    """
     scheduled_at = when.at if when else now
     wall = None
     if local_time:
@@ -83,9 +110,14 @@ def create_send(
         wall = wall_dt.isoformat()
         scheduled_at = min(local_start_at(wall_dt), scheduled_at)
     with transaction(engine) as session:
+        target = session.get_one(MailingList, list_id)
+        refuse_empty(_reach(session, list_id, segment), target.name, segment)
+        if not again:
+            refuse_repeat(session, list_id, issue.content_hash, target.name)
         send = _new_send(
             issue,
             settings,
+            content_hash=issue.content_hash,
             issue_date=issue.issue_date,
             source_path=issue.source_path,
             list_id=list_id,
@@ -114,14 +146,24 @@ def _new_send(issue: Frozen, settings: Settings, **fields: object) -> Send:
 
 
 def send_test_copy(
-    engine: Engine, settings: Settings, transport: Transport, issue: Frozen, to: str, now: datetime
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    issue: Frozen,
+    to: str | Sequence[str],
+    now: datetime,
 ) -> tuple[int, str]:
-    """One copy to `to` only, recorded as its own send (state done/failed), never archived."""
+    """One copy to each address in `to` only, in one request, recorded as its own send
+    (state done/failed), never archived. Its links carry subscriber 0, which the pages answer
+    as a test copy's (they show what a reader would see and change nobody)."""
+    addresses = list(dict.fromkeys([to] if isinstance(to, str) else to))  # once each
+    if not addresses:
+        raise NewsletterError("a test copy needs at least one address")
     with transaction(engine) as session:
         send = _new_send(
             issue,
             settings,
-            test_to=to,
+            test_to=", ".join(addresses),
             state=SendState.SENDING,
             scheduled_at=now,
             started_at=now,
@@ -129,13 +171,16 @@ def send_test_copy(
         )
         session.add(send)
         session.flush()
-        batch = Batch(send_id=send.id, seq=0, state=BatchState.CLAIMED, recipient_count=1)
+        batch = Batch(
+            send_id=send.id, seq=0, state=BatchState.CLAIMED, recipient_count=len(addresses)
+        )
         batch.attempts, batch.sent_count = 1, 0
         session.add(batch)
         session.flush()
         send_id = send.id
     message = as_test_copy(send_message(send, settings, "test"))
-    payload = build_payload(message, link_context(send, settings, now), [Recipient(0, to, "Test")])
+    people = [Recipient(TEST_SUBSCRIBER, address, "Test") for address in addresses]
+    payload = build_payload(message, link_context(send, settings, now), people)
     return send_id, _deliver_test(engine, transport, payload, send_id, now)
 
 
@@ -152,7 +197,7 @@ def _deliver_test(
         send.state, send.finished_at, send.error = state, now, error
         batch = session.scalars(select(Batch).where(Batch.send_id == send_id)).one()
         batch.state = BatchState.SENT if error is None else BatchState.FAILED
-        batch.sent_count = 1 if error is None else 0
+        batch.sent_count = batch.recipient_count if error is None else 0
         batch.message_id, batch.error, batch.finished_at = message_id, error, now
     if error:
         raise NewsletterError(f"test copy to {to_text(payload)} failed: {error}")

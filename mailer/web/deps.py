@@ -13,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
-from mailer.readers.links import BadToken, Purpose, Signer, Token, link
+from mailer.readers.links import TEST_SUBSCRIBER, BadToken, Purpose, Signer, Token, link
 from mailer.web.limits import RateLimiter, make_limiter
 from subscribers.db import make_engine
 
@@ -74,10 +74,19 @@ def web(request: Request) -> Web:
     return state
 
 
+# What a test copy's link opens instead of a reader's page (GET or POST: nothing changes).
+_TEST_PAGES = {
+    Purpose.UNSUBSCRIBE: "the reader's unsubscribe page, with one button to leave the list",
+    Purpose.PREFERENCES: "the reader's preferences: the lists they stay on",
+    Purpose.FORWARD: "a form to forward the issue to friends",
+}
+
+
 def read_token(request: Request, text: str, purpose: Purpose, max_age: int | None = None) -> Token:
-    """The link's token, or a friendly 4xx page saying what is wrong with it."""
+    """The link's token, or a friendly page: a 4xx saying what is wrong with it, or, for a
+    test copy's link, a 200 saying what a reader would see there (and that nothing changed)."""
     try:
-        return web(request).signer.read(text, purpose, max_age=max_age)
+        token = web(request).signer.read(text, purpose, max_age=max_age)
     except BadToken as exc:
         if "expired" in str(exc):
             raise PageError(
@@ -86,6 +95,14 @@ def read_token(request: Request, text: str, purpose: Purpose, max_age: int | Non
         raise PageError(
             404, "This link does not work", "Please check that you copied the whole link."
         ) from exc
+    if token.subscriber_id == TEST_SUBSCRIBER and purpose in _TEST_PAGES:
+        raise PageError(
+            200,
+            "This link works: it is a test copy",
+            f"In the real email this link opens {_TEST_PAGES[purpose]}. "
+            "A test copy belongs to no subscriber, so nothing was changed.",
+        )
+    return token
 
 
 def not_found(what: str = "page") -> PageError:

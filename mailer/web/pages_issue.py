@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from mailer.core.models import Send, SendState
 from mailer.issue import placeholders
 from mailer.readers.forwarding import impersonal_html
-from mailer.readers.links import Purpose
+from mailer.readers.links import TEST_SUBSCRIBER, Purpose
 from mailer.web.deps import ISSUE_CSP, not_found, page, read_token, sibling, web
 from subscribers.db import transaction
 from subscribers.models import Subscriber
@@ -35,9 +35,10 @@ def web_version(request: Request, token: str) -> HTMLResponse:
     with transaction(app.engine) as session:
         send = session.get(Send, link.send_id)
         subscriber = session.get(Subscriber, link.subscriber_id)
-        if send is None or subscriber is None:
+        test_copy = link.subscriber_id == TEST_SUBSCRIBER and send is not None and send.test_to
+        if send is None or (subscriber is None and not test_copy):
             raise not_found("issue")
-        document, name = send.html, subscriber.name
+        document, name = send.html, subscriber.name if subscriber else "Test"
     values = {
         placeholders.UNSUBSCRIBE_URL: app.url(sibling(link, Purpose.UNSUBSCRIBE)),
         placeholders.PREFERENCES_URL: app.url(sibling(link, Purpose.PREFERENCES)),
