@@ -73,7 +73,8 @@ def seed(engine: Engine) -> int:
 
 
 def run_demo(cfg: Settings, console: Console) -> None:
-    from mailer.cli.send_create_cmds import read_issue, render_frozen
+    from mailer.cli.issue_input import read_issue
+    from mailer.cli.send_create_cmds import render_frozen
 
     if not EXAMPLE.is_file():
         raise NewsletterError(f"the example issue is missing: {EXAMPLE}")

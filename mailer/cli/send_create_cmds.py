@@ -18,6 +18,7 @@ from rich.console import Console
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
+from mailer.cli.issue_input import STDIN_SOURCE, read_issue
 from mailer.core.errors import NewsletterError
 
 if TYPE_CHECKING:
@@ -28,26 +29,10 @@ if TYPE_CHECKING:
     from mailer.sending.schedule import When
 
 err = Console(stderr=True)
-STDIN = "-"
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def read_issue(issue: str) -> tuple[str, str]:
-    """(text, source name) of ISSUE, or of standard input for `-`."""
-    from pathlib import Path
-
-    if issue == STDIN:
-        return sys.stdin.read(), "<stdin>"
-    path = Path(issue)
-    if not path.is_file():
-        raise NewsletterError(f"{issue}: no such file")
-    try:
-        return path.read_text(encoding="utf-8"), issue
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NewsletterError(f"{issue}: cannot read the issue: {exc}") from exc
 
 
 def render_frozen(text: str, source: str, cfg: Settings) -> Frozen:
@@ -69,7 +54,7 @@ def render_frozen(text: str, source: str, cfg: Settings) -> Frozen:
         html=rendered.html,
         text=rendered.text,
         issue_date=issue.date.isoformat() if issue.date else None,
-        source_path="" if source == "<stdin>" else source,
+        source_path="" if source == STDIN_SOURCE else source,
     )
 
 

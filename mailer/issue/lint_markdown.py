@@ -80,7 +80,8 @@ def _line_warnings(text: str) -> Iterator[str]:
         yield f"{marks}{rest[:30]!s} is not a heading: write {marks} {rest[:30]} (with a space)"
     container = _CONTAINER.match(text)
     if container and container.group(1) not in CALLOUT_NAMES:
-        yield f"unknown block '::: {container.group(1)}' shows as text: {_closest(container.group(1))}"
+        name = container.group(1)
+        yield f"unknown block '::: {name}' shows as text: {_closest(name)}"
     for tag in _MERGE_TAG.findall(text):
         yield (
             f"{tag} is a merge tag of another tool and is sent as it is: remove it "
