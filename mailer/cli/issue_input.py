@@ -16,8 +16,6 @@ def read_issue(issue: str) -> tuple[str, str]:
     if issue == STDIN:
         return sys.stdin.read(), STDIN_SOURCE
     path = Path(issue)
-    if not path.is_file():
-        raise NewsletterError(f"{issue}: no such file")
     try:
         return path.read_text(encoding="utf-8"), issue
     except OSError as exc:

@@ -25,13 +25,20 @@ def test_render_writes_html_and_text_into_the_out_dir(runner: CliRunner, workdir
     assert result.exit_code == 0, result.output
     html = workdir / "build" / "2026-11-30-weekly.html"
     text = workdir / "build" / "2026-11-30-weekly.txt"
-    assert placeholders.UNSUBSCRIBE_URL in html.read_text(encoding="utf-8")
-    assert placeholders.UNSUBSCRIBE_URL in text.read_text(encoding="utf-8")
-    assert f"wrote build/2026-11-30-weekly.html ({html.stat().st_size / 1024:.1f} KB)" in (
-        result.stdout
-    )
+    assert "wrote build/2026-11-30-weekly.html (" in result.stdout
     assert "2026-11-30-weekly.txt" in result.stdout
-    assert "warning" not in result.output
+    # The preview is what a reader sees: sample links and name, no tag, no banner slot.
+    for body in (html.read_text(encoding="utf-8"), text.read_text(encoding="utf-8")):
+        for tag in (*placeholders.ALL, placeholders.TEXT_BANNER_MARKER, "newsletter:banner"):
+            assert tag not in body
+        assert "http://127.0.0.1:8000/subscribe#unsubscribe-preview" in body
+    # The seed issue's one empty category is the only warning, and says where and what to do.
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        f"warning: {EXAMPLE}:106: sub-heading '🧠 Neuromorphic Computing' has nothing under it "
+        "and is left out of the email: add content or remove the heading (and any intro line "
+        "that announces it)"
+    ]
 
 
 def test_render_defaults_to_the_current_directory(runner: CliRunner, workdir: Path) -> None:
@@ -86,3 +93,64 @@ def test_a_missing_issue_file_is_one_line_and_exit_1(runner: CliRunner) -> None:
         result.stderr.strip()
         == "error: missing.md: cannot read the issue: No such file or directory"
     )
+
+
+def test_render_reads_standard_input_and_strict_fails_on_warnings(
+    runner: CliRunner, workdir: Path
+) -> None:
+    issue = "---\nsubject: Piped\n---\nHello from stdin.\n"  # no preheader: one warning
+    result = runner.invoke(app, ["render", "-", "--out", "out"], input=issue)
+    assert result.exit_code == 0, result.output
+    assert "Hello from stdin." in (workdir / "out" / "issue.txt").read_text(encoding="utf-8")
+    strict = runner.invoke(app, ["render", "-", "--out", "out", "--strict"], input=issue)
+    assert strict.exit_code == 1
+    assert strict.stderr.strip().endswith("error: 1 warning(s) and --strict")
+
+
+BROKEN = [
+    ("[T] (https://a.example/x)", "x.md:5: a space between ']' and '(' shows the link as text"),
+    ("##Headlines", "x.md:5: ##Headlines is not a heading: write ## Headlines (with a space)"),
+    ("::: promoo\nHi\n:::", "x.md:5: unknown block '::: promoo' shows as text: did you mean"),
+    ("[Open](https://a.example/a b)", "x.md:5: a space inside a link address breaks the link"),
+    ("[Soon](https://TODO)", "x.md:5: link 'https://TODO' looks like a placeholder"),
+    ("Hi {{ name }}", "x.md:5: {{ name }} is a merge tag of another tool"),
+    ("Hi *|FNAME|*", "x.md:5: *|FNAME|* is a merge tag of another tool"),
+    ("Intro.\n\n## Empty", "x.md:7: section 'Empty' has nothing under it"),
+]
+
+
+@pytest.mark.parametrize(("markdown", "expected"), BROKEN)
+def test_broken_markdown_is_a_warning_with_file_line_and_fix(
+    runner: CliRunner, workdir: Path, markdown: str, expected: str
+) -> None:
+    (workdir / "x.md").write_text(f"---\nsubject: S\npreheader: P\n---\n{markdown}\n")
+    result = runner.invoke(app, ["render", "x.md", "--out", "out"])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {expected}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("[Broken](https://b.example/x", "x.md:5: unclosed link '[Broken](': close it with ')'"),
+        ("[Files](ftp://f.example/a)", "x.md:5: link 'ftp://f.example/a' is not http(s) or mailto"),
+    ],
+)
+def test_unclosed_and_non_http_links_are_errors(
+    runner: CliRunner, workdir: Path, markdown: str, expected: str
+) -> None:
+    (workdir / "x.md").write_text(f"---\nsubject: S\npreheader: P\n---\n{markdown}\n")
+    result = runner.invoke(app, ["render", "x.md", "--out", "out"])
+    assert result.exit_code == 1
+    assert f"error: {expected}" in result.stderr
+    assert "a send of this issue is refused until fixed" in result.stderr
+
+
+def test_a_yaml_error_says_to_quote_the_subject(runner: CliRunner, workdir: Path) -> None:
+    (workdir / "y.md").write_text("---\nsubject: Q3: the numbers\n---\nHi\n", encoding="utf-8")
+    result = runner.invoke(app, ["render", "y.md"])
+    assert result.exit_code == 1
+    assert "error: y.md:2: broken YAML in front matter: mapping values are not allowed here" in (
+        result.stderr
+    )
+    assert 'must be quoted, e.g. subject: "Q3: the numbers"' in result.stderr
