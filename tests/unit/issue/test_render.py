@@ -45,7 +45,11 @@ def test_the_example_renders_well_under_gmails_clipping_limit(example: RenderedI
     assert size < GMAIL_CLIP_BYTES * 0.75, size
     assert sent_size(example.html) < GMAIL_CLIP_BYTES * 0.75
     assert example.html.lower().startswith("<!doctype html>")
-    assert example.warnings == []
+    # The seed issue's empty category is announced, not silently dropped.
+    assert [w.split(": ", 1)[1].split(" has ")[0] for w in example.warnings] == [
+        "sub-heading '🧠 Neuromorphic Computing'"
+    ]
+    assert example.errors == []
 
 
 def test_rendered_issue_carries_subject_preheader_and_slug(example: RenderedIssue) -> None:
@@ -237,10 +241,12 @@ def test_warning_for_images_without_alt_names_the_line() -> None:
 
 
 @pytest.mark.parametrize("href", ["ftp://files.example/x", "www.example.com", "/relative", "#top"])
-def test_warning_for_links_that_are_not_http_or_mailto(href: str) -> None:
+def test_error_for_links_that_are_not_http_or_mailto(href: str) -> None:
     rendered = render_text_of(f"## S\n\nSee [this]({href}).\n")
-    assert rendered.warnings == [
-        f"t.md:7: link {href!r} is not http(s) or mailto: it will not work in an email"
+    assert rendered.warnings == []
+    assert rendered.errors == [
+        f"t.md:7: link {href!r} is not http(s) or mailto: it will not work in an email; "
+        "write the full address, https://..."
     ]
 
 

@@ -26,7 +26,14 @@ def test_import_count_show_unsubscribe_export(settings: Settings, workdir: Path)
         "bob@example.com,Bob,investors,DE\n"
         "oops,Bad,,\n"
     )
-    code, out, _ = run("subscribers", "import", "people.csv", "--list", "weekly", "--json")
+    code, _, err = run("subscribers", "import", "people.csv", "--list", "weekly")
+    assert (code, err) == (
+        1,
+        "error: no list named 'weekly': there are no lists yet (newsletter lists create NAME)\n",
+    )
+    code, out, _ = run(
+        "subscribers", "import", "people.csv", "--list", "weekly", "--create-list", "--json"
+    )
     assert code == 0
     assert json.loads(out) == {
         "rows": 3,
@@ -54,7 +61,9 @@ def test_import_count_show_unsubscribe_export(settings: Settings, workdir: Path)
         {"country": "FR"},
     )
     assert run("subscribers", "unsubscribe", "ann@example.com")[0] == 0
-    assert json.loads(run("lists", "--json")[1]) == [{"name": "weekly", "active": 1, "count": 1}]
+    assert json.loads(run("lists", "--json")[1]) == [
+        {"name": "weekly", "active": 1, "count": 1, "public": True}
+    ]
     assert run("segment", "count", expr, "--list", "weekly")[1].strip() == "0"
 
     code, _, err = run("subscribers", "export", "--list", "weekly", "--out", "out.csv")
@@ -91,7 +100,7 @@ def test_errors_are_one_line_and_exit_1(settings: Settings, workdir: Path) -> No
     code, _, err = run("subscribers", "export", "--segment", "colour = 1")
     assert code == 1 and err.startswith("error: segment: column 1: unknown field")
     assert run("segment", "count", 'tags has "x"', "--list", "nope")[2] == (
-        "error: no list named 'nope'\n"
+        "error: no list named 'nope': there are no lists yet (newsletter lists create NAME)\n"
     )
     assert run("subscribers", "show", "ghost@example.com")[0] == 1
     assert run("subscribers", "add", "not-an-email")[2].startswith("error: invalid email")
