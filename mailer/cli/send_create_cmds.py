@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from mailer.cli.apps import app
-from mailer.cli.common import database, settings
+from mailer.cli.common import database, fail, settings
 from mailer.cli.issue_input import STDIN_SOURCE, read_issue
 from mailer.core.errors import NewsletterError
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mailer.sending.create import Frozen
     from mailer.sending.schedule import When
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one message, one line: greppable
 
 
 def now() -> datetime:
@@ -78,6 +78,26 @@ def send(
     ),
 ) -> None:
     """Create a send of ISSUE to a list (or test copies) and print its id."""
+    from subscribers.errors import SubscriberError
+
+    try:
+        _send(issue, list_name, segment, at, local_time, test_to, wait, yes, again, late_ok)
+    except (NewsletterError, SubscriberError) as exc:
+        fail(str(exc))
+
+
+def _send(
+    issue: str,
+    list_name: str | None,
+    segment: str | None,
+    at: str | None,
+    local_time: bool,
+    test_to: list[str],
+    wait: bool,
+    yes: bool,
+    again: bool,
+    late_ok: bool,
+) -> None:
     cfg = settings()
     if test_to:
         _refuse_with_test(list_name, segment, at, local_time)

@@ -1,0 +1,115 @@
+"""`newsletter send` as an editor types it: the guards, their messages and the feedback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mailer.cli import send_create_cmds
+from mailer.cli.main import app
+from mailer.core.settings import Settings
+
+ISSUE = "---\nsubject: Weekly\npreheader: P\n---\nHello [there](https://a.example/).\n"
+
+
+@pytest.fixture
+def runner(settings: Settings, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("POSTAL_ADDRESS", "1 Test Street, 75001 Paris, France")
+    monkeypatch.setenv("NEWSLETTER_TIMEZONE", "Europe/Paris")
+    (workdir / "issue.md").write_text(ISSUE, encoding="utf-8")
+    (workdir / "people.csv").write_text(
+        "email,timezone,country\nann@example.com,Asia/Tokyo,FR\nbob@example.com,,DE\n"
+    )
+    runner = CliRunner()
+    args = ["subscribers", "import", "people.csv", "--list", "weekly", "--create-list"]
+    assert runner.invoke(app, args).exit_code == 0
+    return runner
+
+
+def test_a_send_now_asks_on_a_terminal_and_refuses_without_one(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = runner.invoke(app, ["send", "issue.md", "--list", "weekly"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: this send goes out now to 2 people: add --yes to confirm (there is no "
+        "terminal to ask on), or --at to schedule it"
+    )
+    monkeypatch.setattr(send_create_cmds, "is_terminal", lambda: True)
+    result = runner.invoke(app, ["send", "issue.md", "--list", "weekly"], input="n\n")
+    assert result.exit_code == 1
+    assert "Send to 2 people now? [y/N]" in result.stderr
+    assert "error: not sent: nothing was stored" in result.stderr
+    assert json.loads(runner.invoke(app, ["sends", "--json"]).stdout) == []
+    result = runner.invoke(app, ["send", "issue.md", "--list", "weekly"], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "starting now: 2 subscribers match now" in result.stderr
+
+
+def test_the_same_issue_twice_needs_again_and_stdin_works(runner: CliRunner) -> None:
+    assert runner.invoke(app, ["send", "issue.md", "--list", "weekly", "--yes"]).exit_code == 0
+    again = runner.invoke(app, ["send", "-", "--list", "weekly", "--yes"], input=ISSUE)
+    assert again.exit_code == 1
+    assert "error: this issue was already sent to list 'weekly' (send 1, " in again.stderr
+    assert again.stderr.strip().endswith("add --again to send it once more")
+    args = ["send", "-", "--list", "weekly", "--yes", "--again"]
+    assert runner.invoke(app, args, input=ISSUE).stdout.strip() == "2"
+
+
+def test_an_empty_audience_and_an_unknown_list_are_refused(runner: CliRunner) -> None:
+    args = ["send", "issue.md", "--list", "weekly", "--segment", 'attr.country = "US"', "--yes"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: nobody would receive this send: no active")
+    result = runner.invoke(app, ["send", "issue.md", "--list", "weekyl", "--yes"])
+    assert result.stderr.strip() == "error: list 'weekyl' does not exist: the lists are weekly"
+
+
+@pytest.mark.parametrize(
+    ("extra", "dropped"),
+    [
+        (["--at", "monday 08:00"], "--at"),
+        (["--segment", 'tags has "x"'], "--segment"),
+        (["--list", "weekly"], "--list"),
+    ],
+)
+def test_test_to_refuses_audience_and_time_options(
+    runner: CliRunner, extra: list[str], dropped: str
+) -> None:
+    result = runner.invoke(app, ["send", "issue.md", "--test-to", "me@example.net", *extra])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: --test-to sends test copies now, to those addresses only: drop {dropped}"
+    )
+
+
+def test_test_to_takes_several_addresses(runner: CliRunner, workdir: Path) -> None:
+    args = ["send", "issue.md", "--test-to", "me@example.net", "--test-to", "you@example.net"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "test copy sent to me@example.net, you@example.net" in result.stderr
+    assert len(list((workdir / "var" / "outbox").glob("*.eml"))) == 2
+
+
+def test_scheduling_prints_the_time_in_the_newsletter_zone_and_utc(runner: CliRunner) -> None:
+    at = "2099-06-01T08:00"
+    result = runner.invoke(app, ["send", "issue.md", "--list", "weekly", "--at", at])
+    assert result.exit_code == 0, result.output
+    assert (
+        "send 1 scheduled for Mon 2099-06-01 08:00 Europe/Paris (06:00 UTC): "
+        "2 subscribers match now"
+    ) in result.stderr
+
+
+def test_local_time_prints_first_and_last_delivery(runner: CliRunner) -> None:
+    args = ["send", "issue.md", "--list", "weekly", "--at", "2099-06-01T08:00", "--local-time"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "delivers at Mon 2099-06-01 08:00 in each reader's timezone: first Mon 2099-06-01 "
+        "01:00 Europe/Paris (Sun 2099-05-31 23:00 UTC) for Asia/Tokyo, last Mon 2099-06-01 "
+        "08:00 Europe/Paris (06:00 UTC) for Europe/Paris"
+    ) in " ".join(result.stderr.split())
