@@ -80,7 +80,10 @@ def delete_list(session: Session, name: str) -> int:
             f"list {found.name!r} has {sends} send(s) whose reports need it: "
             f"make it private instead (newsletter lists edit {found.name} --private)"
         )
-    members = session.execute(delete(Membership).where(Membership.list_id == found.id)).rowcount
+    members = session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.list_id == found.id)
+    )
+    session.execute(delete(Membership).where(Membership.list_id == found.id))
     session.delete(found)
     session.flush()
     return int(members or 0)
