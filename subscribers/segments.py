@@ -153,6 +153,13 @@ def _attr_number(key: str) -> ColumnElement[Any]:
     return _PerDialect(sqlite, other)
 
 
+def attr_present(key: str) -> ColumnElement[bool]:
+    """The subscriber has attribute `key` (any value), on either database."""
+    sqlite = func.json_type(Subscriber.attrs, literal(_json_path(key), Text)).is_not(None)
+    other = Subscriber.attrs.op("?", return_type=Boolean)(cast(literal(key), Text))
+    return _PerDialect(sqlite, other)
+
+
 def _attr_text(key: str) -> ColumnElement[Any]:
     path = literal(_json_path(key), Text)
     sqlite = case(

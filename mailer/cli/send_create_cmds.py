@@ -112,6 +112,8 @@ def _send(
     engine = database(cfg)
     from mailer.sending.create import check_audience, check_repeat, create_send
 
+    if segment:
+        _segment_hints(engine, list_name, segment)
     list_id, reach = check_audience(engine, list_name, segment)  # before anything is stored
     frozen = render_frozen(text, source, cfg)
     if not again:
@@ -146,6 +148,22 @@ def _refuse_with_test(
         raise NewsletterError(
             f"--test-to sends test copies now, to those addresses only: drop {', '.join(given)}"
         )
+
+
+def _segment_hints(engine: Engine, list_name: str, segment: str) -> None:
+    """Warn about attribute keys and tags nobody on the list has (before a refusal of 0)."""
+    from sqlalchemy.orm import Session
+
+    from subscribers.segment_hints import segment_warnings
+    from subscribers.segments import parse
+    from subscribers.store import find_list
+
+    parse(segment)  # a bad expression is refused below, naming its column
+    with Session(engine) as session:
+        found = find_list(session, list_name)
+        hints = segment_warnings(session, segment, found.id) if found else []
+    for hint in hints:
+        err.print(f"warning: {hint}", markup=False, highlight=False)
 
 
 def _when(at: str | None, cfg: Settings) -> When | None:

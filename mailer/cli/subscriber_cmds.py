@@ -238,6 +238,7 @@ def count(
     from sqlalchemy.orm import Session
 
     from subscribers.lists import require_list
+    from subscribers.segment_hints import segment_warnings
     from subscribers.segments import parse
     from subscribers.store import segment_count
 
@@ -248,6 +249,9 @@ def count(
         if list_name:
             list_id = require_list(session, list_name).id
         matched = segment_count(session, expr, list_id)
+        hints = segment_warnings(session, expr, list_id)
+    for hint in hints:
+        typer.echo(f"warning: {hint}", err=True)
     if as_json:
         print_json({"count": matched, "segment": expr, "list": list_name})
     else:

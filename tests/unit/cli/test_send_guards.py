@@ -113,3 +113,22 @@ def test_local_time_prints_first_and_last_delivery(runner: CliRunner) -> None:
         "01:00 Europe/Paris (Sun 2099-05-31 23:00 UTC) for Asia/Tokyo, last Mon 2099-06-01 "
         "08:00 Europe/Paris (06:00 UTC) for Europe/Paris"
     ) in " ".join(result.stderr.split())
+
+
+def test_segment_warnings_name_the_closest_attribute_and_tag(runner: CliRunner) -> None:
+    args = ["send", "issue.md", "--list", "weekly", "--yes", "--segment", 'attr.countr = "FR"']
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "warning: segment: no subscriber of the list has the attribute in attr.countr "
+        '(it matches nobody): did you mean "country"?'
+    )
+    assert runner.invoke(app, ["subscribers", "add", "ann@example.com", "--tag", "investors"])
+    count = runner.invoke(app, ["segment", "count", 'tags has "investor"', "--list", "weekly"])
+    assert (count.exit_code, count.stdout) == (0, "0\n")
+    assert count.stderr == (
+        'warning: segment: no subscriber of the list has the tag in tags has "investor" '
+        '(it matches nobody): did you mean "investors"?\n'
+    )
+    fine = runner.invoke(app, ["segment", "count", 'attr.country = "FR"', "--list", "weekly"])
+    assert (fine.stdout, fine.stderr) == ("1\n", "")
