@@ -61,7 +61,8 @@ def cli(
 
 
 def start_send(env: dict[str, str], cwd: Path, *args: str) -> int:
-    out = cli(env, cwd, "send", str(ISSUE), *args)
+    """`newsletter send` without its questions: these tests send one issue many times on purpose."""
+    out = cli(env, cwd, "send", str(ISSUE), "--yes", "--again", *args)
     return int(out.stdout.split()[0])
 
 

@@ -218,7 +218,7 @@ def import_readers(dep: Deployment, extra: list[str]) -> list[str]:
         writer = csv.writer(handle)
         writer.writerow(["email", "name"])
         writer.writerows([email, email.split("@")[0].title()] for email in emails)
-    dep.run("subscribers", "import", str(path), "--list", "weekly")
+    dep.run("subscribers", "import", str(path), "--list", "weekly", "--create-list")
     return emails
 
 
@@ -384,7 +384,7 @@ def test_sigterm_mid_send_finishes_the_batch_in_hand_and_loses_nothing(
     dep, _key = deployment
     readers = import_readers(dep, [])
     worker = start_worker(dep, "worker-a", "sends")
-    send_id = int(dep.run("send", "issue.md", "--list", "weekly").split()[0])
+    send_id = int(dep.run("send", "issue.md", "--list", "weekly", "--yes").split()[0])
     wait_until(lambda: sendgrid.recipients(), 60, "the first batch")
 
     # Celery's warm shutdown: the batch in hand finishes, no new batch is taken.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,16 @@ from typer.testing import CliRunner
 from mailer.cli import send_create_cmds
 from mailer.cli.main import app
 from mailer.core.settings import Settings
+from mailer.tasks.app import worker_settings
 
 ISSUE = "---\nsubject: Weekly\npreheader: P\n---\nHello [there](https://a.example/).\n"
 
 
 @pytest.fixture
-def runner(settings: Settings, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def runner(
+    settings: Settings, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CliRunner]:
+    worker_settings.cache_clear()  # in-process tasks read this test's environment
     monkeypatch.setenv("POSTAL_ADDRESS", "1 Test Street, 75001 Paris, France")
     monkeypatch.setenv("NEWSLETTER_TIMEZONE", "Europe/Paris")
     (workdir / "issue.md").write_text(ISSUE, encoding="utf-8")
@@ -26,7 +31,8 @@ def runner(settings: Settings, workdir: Path, monkeypatch: pytest.MonkeyPatch) -
     runner = CliRunner()
     args = ["subscribers", "import", "people.csv", "--list", "weekly", "--create-list"]
     assert runner.invoke(app, args).exit_code == 0
-    return runner
+    yield runner
+    worker_settings.cache_clear()
 
 
 def test_a_send_now_asks_on_a_terminal_and_refuses_without_one(

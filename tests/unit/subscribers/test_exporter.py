@@ -34,7 +34,7 @@ def export(engine: Engine, **kwargs: str) -> list[dict[str, str]]:
 def test_export_has_the_import_columns_and_round_trips(engine: Engine, workdir: Path) -> None:
     source = workdir / "messy.csv"
     source.write_text(MESSY, encoding="utf-8")
-    import_csv(engine, source, list_name="weekly")
+    import_csv(engine, source, list_name="weekly", create_list=True)
     target = workdir / "export.csv"
     with target.open("w", encoding="utf-8", newline="") as stream:
         assert export_csv(engine, stream) == 4

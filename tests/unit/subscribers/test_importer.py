@@ -205,7 +205,7 @@ def test_list_membership_is_added_but_a_left_list_stays_left(engine: Engine, wor
         assert weekly is not None
         unsubscribe_from_list(session, gone.id, weekly.id, "test")
     path = write(workdir / "l.csv", "email\ngone@example.com\nnew@example.com\n")
-    result = import_csv(engine, path, list_name="weekly")
+    result = import_csv(engine, path, list_name="weekly", create_list=True)
     assert (result.added, result.unchanged) == (1, 1)
     with transaction(engine) as session:
         states = dict(
