@@ -11,7 +11,7 @@ from rich.table import Table
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, print_json, settings
-from mailer.cli.send_view import follow, render_status
+from mailer.cli.send_view import follow, render_status, when_text
 from mailer.core.errors import NewsletterError
 
 err = Console(stderr=True)
@@ -30,19 +30,21 @@ def sends(
     """Recent sends with their state and counts."""
     from mailer.sending import control as send_control
 
-    engine = database(settings())
-    rows = send_control.recent_sends(engine, limit)
+    cfg = settings()
+    rows = send_control.recent_sends(database(cfg), limit)
     if as_json:
         print_json([row.as_dict() for row in rows])
         return
     table = Table(
-        "id", "state", "subject", "list", "total", "sent", "skipped", "failed", "uncertain"
-    )
+        "id", "state", "when", "subject", "list", "audience", "sent", "skipped", "failed",
+        "uncertain",
+    )  # fmt: skip
     for row in rows:
         target = (row.test_to and f"test: {row.test_to}") or row.list_name or ""
         table.add_row(
-            str(row.id), row.state, row.subject[:40], target, str(row.total), str(row.sent),
-            str(row.skipped), str(row.failed), str(row.uncertain),
+            str(row.id), row.state, when_text(row, cfg.NEWSLETTER_TIMEZONE), row.subject[:40],
+            target, str(row.audience), str(row.sent), str(row.skipped), str(row.failed),
+            str(row.uncertain),
         )  # fmt: skip
     Console().print(table)
 
@@ -56,14 +58,15 @@ def status(
     """State of a send: counts per batch state, failed batches' errors, uncertain batches."""
     from mailer.sending import control as send_control
 
-    engine = database(settings())
+    cfg = settings()
+    engine = database(cfg)
     if follow_it and not as_json:
         follow(engine, send_id, err)
     current = send_control.progress(engine, send_id)
     if as_json:
         print_json(current.as_dict())
     else:
-        render_status(current, Console())
+        render_status(current, Console(), cfg.NEWSLETTER_TIMEZONE)
 
 
 @app.command()

@@ -57,11 +57,26 @@ def _elapsed(p: send_control.Progress) -> float:
     return max((end - datetime.fromisoformat(p.started_at)).total_seconds(), 1e-3)
 
 
-def render_status(p: send_control.Progress, console: Console) -> None:
+def when_text(p: send_control.Progress, zone: str) -> str:
+    """When the send goes (or went): both clocks, or each reader's wall clock for local time."""
+    from mailer.sending.timing import both_clocks
+
+    if p.local_time and p.wall_time:
+        wall = datetime.fromisoformat(p.wall_time)
+        return f"{wall:%a %Y-%m-%d %H:%M} in each reader's timezone"
+    moment = p.started_at or p.scheduled_at
+    return both_clocks(datetime.fromisoformat(moment), zone) if moment else "-"
+
+
+def render_status(p: send_control.Progress, console: Console, zone: str = "UTC") -> None:
     target = f"test copy to {p.test_to}" if p.test_to else f"list {p.list_name}"
     if p.segment:
         target += f", segment {p.segment}"
     console.print(f"send {p.id}: [bold]{p.state}[/bold]  {p.subject!r} -> {target}")
+    if p.state == "scheduled":
+        console.print(f"  goes out: {when_text(p, zone)}; audience: {p.audience} match now")
+    else:
+        console.print(f"  audience: {p.audience} recipients")
     for label, value in (
         ("scheduled", p.scheduled_at),
         ("started", p.started_at),

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, case, func, select, update
 from mailer.core.errors import NewsletterError
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
 from mailer.sending.state import rowcount
+from subscribers.audience import audience_query
 from subscribers.db import transaction
 from subscribers.models import MailingList
 
@@ -150,6 +151,9 @@ class Progress:
     cancelled: int = 0
     batches: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    local_time: bool = False
+    wall_time: str | None = None  # --local-time: the wall clock each reader gets it at
+    audience: int = 0  # recipients once frozen; before that, how many match now
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -185,6 +189,7 @@ def progress(engine: Engine, send_id: int) -> Progress:
     result = _base_progress(send, list_name)
     for state, batches, recipients, sent in rows:
         _add_counts(result, state, batches, int(recipients or 0), int(sent or 0))
+    result.audience = result.total if rows or send.list_id is None else _matching(engine, send)
     result.errors = [
         {"batch": seq, "state": state, "recipients": count, "error": error}
         for seq, state, count, error in problems
@@ -225,7 +230,17 @@ def _base_progress(send: Send, list_name: str | None) -> Progress:
         started_at=iso(send.started_at),
         finished_at=iso(send.finished_at),
         throttled_until=iso(send.throttled_until),
+        local_time=send.local_time,
+        wall_time=send.wall_time,
     )
+
+
+def _matching(engine: Engine, send: Send) -> int:
+    """How many the send would reach if it started now (its audience is not frozen yet)."""
+    assert send.list_id is not None
+    audience = audience_query(send.list_id, send.segment).subquery()
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(audience)) or 0)
 
 
 def recent_sends(engine: Engine, limit: int = 20) -> list[Progress]:

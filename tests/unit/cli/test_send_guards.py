@@ -138,3 +138,23 @@ def test_segment_warnings_name_the_closest_attribute_and_tag(runner: CliRunner) 
     )
     fine = runner.invoke(app, ["segment", "count", 'attr.country = "FR"', "--list", "weekly"])
     assert (fine.stdout, fine.stderr) == ("1\n", "")
+
+
+def test_status_and_sends_show_when_and_the_audience(runner: CliRunner) -> None:
+    at = ["--at", "2099-06-01T08:00"]
+    assert runner.invoke(app, ["send", "issue.md", "--list", "weekly", *at]).exit_code == 0
+    status = runner.invoke(app, ["status", "1"]).stdout
+    assert (
+        "goes out: Mon 2099-06-01 08:00 Europe/Paris (06:00 UTC); audience: 2 match now"
+    ) in " ".join(status.split())
+    local = ["send", "issue.md", "--list", "weekly", *at, "--local-time", "--again"]
+    assert runner.invoke(app, local).exit_code == 0
+    status = runner.invoke(app, ["status", "2"]).stdout
+    assert "goes out: Mon 2099-06-01 08:00 in each reader's timezone" in " ".join(status.split())
+    listed = json.loads(runner.invoke(app, ["sends", "--json"]).stdout)
+    assert [(row["audience"], row["local_time"], row["wall_time"]) for row in listed] == [
+        (2, True, "2099-06-01T08:00:00"),
+        (2, False, None),
+    ]
+    table = runner.invoke(app, ["sends"], env={"COLUMNS": "250"}).stdout
+    assert "in each reader's timezone" in table and "(06:00 UTC)" in table
