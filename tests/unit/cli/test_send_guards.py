@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,3 +159,15 @@ def test_status_and_sends_show_when_and_the_audience(runner: CliRunner) -> None:
     ]
     table = runner.invoke(app, ["sends"], env={"COLUMNS": "250"}).stdout
     assert "in each reader's timezone" in table and "(06:00 UTC)" in table
+
+
+def test_the_documented_compose_command_works(runner: CliRunner) -> None:
+    """docs/production.md's `docker-compose exec -T web newsletter send - ... < FILE`, run here."""
+    docs = Path(__file__).resolve().parents[3] / "docs" / "production.md"
+    line = next(line for line in docs.read_text().splitlines() if "newsletter send - " in line)
+    assert line.startswith("docker-compose exec -T web newsletter send - ")
+    command, _, _ = line.partition(" < ")
+    args = shlex.split(command.split(" newsletter ", 1)[1])
+    result = runner.invoke(app, args, input=ISSUE)
+    assert result.exit_code == 0, result.output
+    assert "scheduled for " in result.stderr and " Europe/Paris (" in result.stderr
