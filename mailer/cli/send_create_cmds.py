@@ -108,10 +108,31 @@ def _send(
     if local_time and not at:
         raise NewsletterError('--local-time needs --at (the wall-clock time, e.g. "monday 08:00")')
     when = _when(at, cfg)
-    text, source = read_issue(issue)
     engine = database(cfg)
+    send_id = _checked_send(
+        cfg, engine, issue, list_name, segment, when, local_time, yes, again, late_ok
+    )
+    if wait:
+        from mailer.cli.send_view import follow
+
+        follow(engine, send_id, err)
+
+
+def _checked_send(  # every guard in order, then the send is stored, announced and dispatched
+    cfg: Settings,
+    engine: Engine,
+    issue: str,
+    list_name: str,
+    segment: str | None,
+    when: When | None,
+    local_time: bool,
+    yes: bool,
+    again: bool,
+    late_ok: bool,
+) -> int:
     from mailer.sending.create import check_audience, check_repeat, create_send
 
+    text, source = read_issue(issue)
     if segment:
         _segment_hints(engine, list_name, segment)
     list_id, reach = check_audience(engine, list_name, segment)  # before anything is stored
@@ -128,10 +149,7 @@ def _send(
     typer.echo(send_id)
     _announce(send_id, reach, when, local_time, cfg)
     _dispatch_if_due(engine, send_id)
-    if wait:
-        from mailer.cli.send_view import follow
-
-        follow(engine, send_id, err)
+    return send_id
 
 
 def _refuse_with_test(

@@ -103,12 +103,7 @@ def create_send(
     Refused (NewsletterError) when nobody would receive it, or when the same issue already
     went, or is scheduled, to the same list and `again` is not set.
     """
-    scheduled_at = when.at if when else now
-    wall = None
-    if local_time:
-        wall_dt = when.wall if when else now.astimezone(settings.timezone).replace(tzinfo=None)
-        wall = wall_dt.isoformat()
-        scheduled_at = min(local_start_at(wall_dt), scheduled_at)
+    scheduled_at, wall = _start_and_wall(settings, when, local_time, now)
     with transaction(engine) as session:
         target = session.get_one(MailingList, list_id)
         refuse_empty(_reach(session, list_id, segment), target.name, segment)
@@ -130,6 +125,16 @@ def create_send(
         session.add(send)
         session.flush()
         return send.id
+
+
+def _start_and_wall(
+    settings: Settings, when: When | None, local_time: bool, now: datetime
+) -> tuple[datetime, str | None]:
+    """When the send starts, and for --local-time the wall clock each reader gets it at."""
+    if not local_time:
+        return (when.at if when else now), None
+    wall = when.wall if when else now.astimezone(settings.timezone).replace(tzinfo=None)
+    return min(local_start_at(wall), when.at if when else now), wall.isoformat()
 
 
 def _new_send(issue: Frozen, settings: Settings, **fields: object) -> Send:
