@@ -56,7 +56,7 @@ def _leaves(node: Node) -> Iterator[Compare | In]:
         yield node
 
 
-def _people(list_id: int | None) -> Select[tuple[int]]:
+def _people(list_id: int | None) -> Select[int]:
     query = select(Subscriber.id)
     if list_id is not None:
         members = select(Membership.subscriber_id).where(Membership.list_id == list_id)
