@@ -171,3 +171,15 @@ def test_the_documented_compose_command_works(runner: CliRunner) -> None:
     result = runner.invoke(app, args, input=ISSUE)
     assert result.exit_code == 0, result.output
     assert "scheduled for " in result.stderr and " Europe/Paris (" in result.stderr
+
+
+def test_lint_errors_stop_a_send(runner: CliRunner, workdir: Path) -> None:
+    broken = ISSUE.replace("(https://a.example/)", "(ftp://a.example/)")
+    (workdir / "broken.md").write_text(broken, encoding="utf-8")
+    result = runner.invoke(app, ["send", "broken.md", "--list", "weekly", "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: broken.md:5: link 'ftp://a.example/' is not http(s) or mailto: it will not work "
+        "in an email; write the full address, https://... (fix these before sending)"
+    )
+    assert json.loads(runner.invoke(app, ["sends", "--json"]).stdout) == []
