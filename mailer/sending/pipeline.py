@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mailer.core.models import Batch, BatchState, Send
+from mailer.core.models import Batch, BatchState, Send, SendState
 from mailer.core.settings import Settings
 from mailer.issue import placeholders
 from mailer.readers.links import Signer
@@ -187,9 +187,15 @@ def _retry_or_give_up(
 
 
 def seconds_until_claimable(engine: Engine, send_id: int, now: datetime) -> float | None:
-    """How long until a pending batch of the send may be claimed (None: no pending batch)."""
+    """How long until a pending batch of the send may be claimed (None: no pending batch, or
+    the send is not running). A paused send's pending batches are not claimable at all: its
+    runners stop here, and `resume` queues new ones (else a runner re-queues itself in a loop)."""
     with engine.connect() as conn:
-        throttled = conn.scalar(select(Send.throttled_until).where(Send.id == send_id))
+        state, throttled = conn.execute(
+            select(Send.state, Send.throttled_until).where(Send.id == send_id)
+        ).one()
+        if state != SendState.SENDING:
+            return None
         rows = conn.execute(
             select(Batch.not_before, Batch.due_at).where(
                 Batch.send_id == send_id, Batch.state == BatchState.PENDING
