@@ -34,11 +34,13 @@ from mailer.transport.base import (
     RateLimited,
     TemporaryFailure,
     Transport,
+    UncertainOutcome,
 )
 from subscribers.models import MailingList
 
 log = logging.getLogger(__name__)
 DEFAULT_RATE_LIMIT_WAIT = 60.0  # a 429 without X-RateLimit-Reset
+UNCERTAIN_HINT = "settled from SendGrid's events when the webhook is set up, else by the editor"
 
 
 def utcnow() -> datetime:
@@ -166,6 +168,10 @@ def _record_failure(
         return BatchState.PENDING
     if isinstance(exc, TemporaryFailure):
         return _retry_or_give_up(rt, claim, gone, exc, now)
+    if isinstance(exc, UncertainOutcome):
+        # Never retried blindly: SendGrid's own events settle it (mailer.events.settle).
+        db.record_failed(rt.engine, claim, f"{exc} ({UNCERTAIN_HINT})", gone, now, uncertain=True)
+        return BatchState.UNCERTAIN
     log.exception("unexpected error during the request of batch %s", claim.seq)
     error = f"unexpected error during the request ({type(exc).__name__}: {exc}); outcome unknown"
     db.record_failed(rt.engine, claim, error, gone, now, uncertain=True)
