@@ -9,13 +9,11 @@ from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
 from mailer.sending import control as send_control
-from mailer.sending import state as sends
-from mailer.sending.create import check_audience, create_send
 from mailer.sending.pipeline import Runtime, run_send
 from mailer.transport.fake_faults import Faults
 from mailer.transport.fake_sendgrid import FakeSendGrid
 from mailer.transport.sendgrid import SendGridTransport
-from tests.unit.sending.helpers import ISSUE, T0, Clock, seed
+from tests.unit.sending.helpers import Clock, started
 
 
 @pytest.fixture
@@ -31,11 +29,7 @@ def server() -> Iterator[FakeSendGrid]:
 def test_a_batch_whose_answer_was_lost_is_uncertain_and_not_sent_again(
     engine: Engine, settings: Settings, server: FakeSendGrid
 ) -> None:
-    cfg = settings.model_copy(update={"SEND_BATCH_SIZE": 10})
-    seed(engine, 30)
-    list_id, _ = check_audience(engine, "weekly", None)
-    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id, cfg = started(engine, settings, 30)
     rt = Runtime(engine, SendGridTransport("SG.test", server.url, 5.0), cfg, clock=Clock())
 
     run_send(rt, send_id, max_batches=1)

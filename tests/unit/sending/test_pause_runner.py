@@ -6,20 +6,14 @@ from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
 from mailer.sending import control as send_control
-from mailer.sending import state as sends
-from mailer.sending.create import check_audience, create_send
 from mailer.sending.pipeline import run_send
-from tests.unit.sending.helpers import ISSUE, T0, Clock, ScriptedTransport, runtime, seed
+from tests.unit.sending.helpers import Clock, ScriptedTransport, runtime, started
 
 
 def test_a_paused_sends_runner_has_nothing_to_wait_for_and_resume_finishes_it(
     engine: Engine, settings: Settings
 ) -> None:
-    cfg = settings.model_copy(update={"SEND_BATCH_SIZE": 10})
-    seed(engine, 30)
-    list_id, _ = check_audience(engine, "weekly", None)
-    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
+    send_id, cfg = started(engine, settings, 30)
     transport = ScriptedTransport()
     rt = runtime(engine, cfg, transport, Clock())
 
