@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     SEND_RETRY_MAX_SECONDS: float = Field(default=300.0, gt=0)  # ... with jitter, capped here
     BATCH_LEASE_SECONDS: float | None = None  # default: 2 x SENDGRID_TIMEOUT_SECONDS + 30
     SCHEDULER_INTERVAL_SECONDS: float = Field(default=15.0, gt=0)
+    HEARTBEAT_SECONDS: float = Field(default=10.0, gt=0)  # workers beat; stale after 3 x this
+    # An uncertain batch with no event of its own while a later request's events arrived this
+    # long ago was not accepted: it is sent again. 0: never automatically (the editor decides).
+    UNCERTAIN_SETTLE_SECONDS: float = Field(default=900.0, ge=0)
     LIST_UNSUBSCRIBE_MAILTO: str | None = None
     LIST_ID_DOMAIN: str = "newsletter.local"
 

@@ -87,7 +87,9 @@ def send_message(send: Send, settings: Settings, list_name: str) -> Message:
     )
 
 
-def link_context(send: Send, settings: Settings, now: datetime) -> LinkContext:
+def link_context(
+    send: Send, settings: Settings, now: datetime, batch_seq: int | None = None
+) -> LinkContext:
     return LinkContext(
         base_url=settings.PUBLIC_BASE_URL,
         signer=Signer(settings.SECRET_KEY),
@@ -95,6 +97,7 @@ def link_context(send: Send, settings: Settings, now: datetime) -> LinkContext:
         list_id=send.list_id or 0,
         issued_at=int(now.timestamp()),
         unsubscribe_mailto=settings.LIST_UNSUBSCRIBE_MAILTO,
+        batch_seq=batch_seq,
     )
 
 
@@ -139,7 +142,8 @@ def deliver_batch(rt: Runtime, send: Send, message: Message, claim: db.Claim) ->
     if not active:
         db.record_skipped(rt.engine, claim, gone, rt.clock())
         return BatchState.SKIPPED
-    payload = build_payload(message, link_context(send, rt.settings, rt.clock()), active)
+    context = link_context(send, rt.settings, rt.clock(), claim.seq)
+    payload = build_payload(message, context, active)
     rt.limiter.acquire(len(active))
     if not db.mark_requesting(rt.engine, claim, rt.clock()):
         return "lost"  # the lease ran out while we waited; someone else has the batch now
