@@ -150,3 +150,76 @@ def _move_people(session: Session, send_id: int, seq: int, state: RecipientState
         .where(SendRecipient.state == RecipientState.UNCERTAIN)
         .values(state=state)
     )
+
+
+# --- what `status` and the report say about it ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class UncertainSummary:
+    batches: int
+    recipients: int
+    settled_accepted: int  # batches found accepted from their events
+    settled_resent: int  # batches sent again: no event of theirs came
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "batches": self.batches,
+            "recipients": self.recipients,
+            "settled_accepted": self.settled_accepted,
+            "settled_resent": self.settled_resent,
+        }
+
+
+def summary(session: Session, send_id: int) -> UncertainSummary:
+    open_ = session.execute(
+        select(func.count(), func.coalesce(func.sum(Batch.recipient_count), 0)).where(
+            Batch.send_id == send_id, Batch.state == BatchState.UNCERTAIN
+        )
+    ).one()
+    notes = dict(
+        session.execute(
+            select(Batch.error, func.count())
+            .where(Batch.send_id == send_id, Batch.error.in_((ACCEPTED_NOTE, RESENT_NOTE)))
+            .group_by(Batch.error)
+        ).all()
+    )
+    return UncertainSummary(
+        int(open_[0]), int(open_[1]), notes.get(ACCEPTED_NOTE, 0), notes.get(RESENT_NOTE, 0)
+    )
+
+
+def explain(found: UncertainSummary, cfg: Settings | None, send_id: int) -> list[str]:
+    """One line per fact worth telling the editor; nothing when there is nothing uncertain."""
+    lines = []
+    if found.settled_accepted or found.settled_resent:
+        lines.append(
+            f"{found.settled_accepted + found.settled_resent} batches whose answer was lost were "
+            f"settled from SendGrid's events: {found.settled_accepted} had been accepted, "
+            f"{found.settled_resent} sent again"
+        )
+    if not found.batches:
+        return lines
+    if cfg is None:  # the report: point at `status`, which knows the configuration
+        lines.append(
+            f"{found.recipients} recipients in {found.batches} uncertain batches: SendGrid may "
+            f"or may not have them; `newsletter status {send_id}` says how they get settled"
+        )
+        return lines
+    what = f"{found.recipients} recipients in {found.batches} uncertain batches"
+    manual = f"`newsletter resume {send_id} --resend-uncertain` sends them again (may duplicate)"
+    if not webhook_configured(cfg):
+        lines.append(
+            f"{what}: the Event Webhook is not configured, so only you can settle them: {manual}"
+        )
+    elif cfg.UNCERTAIN_SETTLE_SECONDS <= 0:
+        lines.append(
+            f"{what}: marked sent when SendGrid's events for them arrive; automatic "
+            f"resending is off (UNCERTAIN_SETTLE_SECONDS=0): {manual}"
+        )
+    else:
+        lines.append(
+            f"{what}: marked sent when SendGrid's events for them arrive, sent again when none "
+            f"came while events of later batches are {cfg.UNCERTAIN_SETTLE_SECONDS:g} s old"
+        )
+    return lines

@@ -150,6 +150,8 @@ class Progress:
     cancelled: int = 0
     batches: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what needs attention (attention.py)
+    settlement: dict[str, int] = field(default_factory=dict)  # uncertain batches, settled ones
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
