@@ -8,11 +8,13 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, select
 
-from mailer.core.models import Batch, SendRecipient
+from mailer.core.models import Batch, Event, SendRecipient
 from mailer.core.settings import Settings
 from mailer.events import settle
 from mailer.events.intake import parse_batch, store_post
+from mailer.readers.links import Signer
 from mailer.sending.attention import send_status
+from mailer.sending.payload import LinkContext, Message, Recipient, build_payload
 from mailer.sending.pipeline import run_send
 from mailer.transport.base import UncertainOutcome
 from tests.unit.events.helpers import event
@@ -93,8 +95,9 @@ def test_no_event_while_a_later_batchs_are_old_enough_sends_it_again(
     deliver_events(engine, send_id, 2, at_seconds=30)
 
     waiting = send_status(engine, cfg, send_id, T0 + timedelta(seconds=40))
-    assert "sent again when none came while events of later batches are 600 s old" in (
-        waiting.notes[0]
+    assert (
+        "sent again when none came while events of later batches are 600 s old"
+        in (waiting.notes[0])
     )
     early = settle.settle_uncertain(engine, cfg, T0 + timedelta(seconds=30 + WINDOW - 1))
     assert (early.sent, early.resent) == (0, 0)
@@ -125,3 +128,16 @@ def test_without_the_webhook_nothing_is_settled_and_status_says_who_decides(
         f"can settle them: `newsletter resume {send_id} --resend-uncertain` sends them again "
         "(may duplicate)"
     ]
+
+
+def test_each_personalization_names_its_batch_and_the_event_keeps_it(engine: Engine) -> None:
+    message = Message("S", "<p>x</p>", "x", "from@example.org", "F", "<weekly.test>")
+    ctx = LinkContext("https://n.test", Signer("k"), 7, 3, 0, batch_seq=0)
+    payload = build_payload(message, ctx, [Recipient(1, "a@example.org")])
+    args = payload["personalizations"][0]["custom_args"]
+    assert args == {"nl_send_id": "7", "nl_subscriber_id": "1", "nl_list_id": "3", "nl_batch": "0"}
+
+    body = json.dumps([event("processed", "a@example.org", **args)])
+    store_post(engine, body, parse_batch(body.encode()), T0)
+    with engine.connect() as conn:
+        assert conn.execute(select(Event.send_id, Event.batch_seq)).one() == (7, 0)
