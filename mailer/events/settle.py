@@ -220,6 +220,7 @@ def explain(found: UncertainSummary, cfg: Settings | None, send_id: int) -> list
     else:
         lines.append(
             f"{what}: marked sent when SendGrid's events for them arrive, sent again when none "
-            f"came while events of later batches are {cfg.UNCERTAIN_SETTLE_SECONDS:g} s old"
+            f"came while events of later batches are {cfg.UNCERTAIN_SETTLE_SECONDS:g} s old "
+            f"(the send's last batch has no later one: {manual})"
         )
     return lines
