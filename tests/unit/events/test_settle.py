@@ -7,11 +7,14 @@ import json
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from mailer.core.models import Batch, Event, SendRecipient
 from mailer.core.settings import Settings
 from mailer.events import settle
 from mailer.events.intake import parse_batch, store_post
+from mailer.events.report import Thresholds
+from mailer.events.report_queries import send_report
 from mailer.readers.links import Signer
 from mailer.sending.attention import send_status
 from mailer.sending.payload import LinkContext, Message, Recipient, build_payload
@@ -128,6 +131,18 @@ def test_without_the_webhook_nothing_is_settled_and_status_says_who_decides(
         f"can settle them: `newsletter resume {send_id} --resend-uncertain` sends them again "
         "(may duplicate)"
     ]
+    with Session(engine) as session:
+        report = send_report(session, send_id, Thresholds.from_settings(cfg))
+    assert report["uncertain"] == {
+        "batches": 1,
+        "recipients": 10,
+        "settled_accepted": 0,
+        "settled_resent": 0,
+    }
+    assert (
+        "10 recipients in 1 uncertain batches: SendGrid may or may not have them; "
+        f"`newsletter status {send_id}` says how they get settled"
+    ) in report["warnings"]
 
 
 def test_each_personalization_names_its_batch_and_the_event_keeps_it(engine: Engine) -> None:
