@@ -19,6 +19,7 @@ CALLOUT_NAMES = ("promo",)
 EMPTY_CELL = "–"  # an empty table cell reads as "not disclosed", not as a layout glitch
 # Link targets an editor writes for a reader's own pages, e.g. [forward it](@forward).
 READER_LINKS = {"@forward": placeholders.FORWARD_URL, "@view": placeholders.VIEW_URL}
+READER_LINK_CLASS = "reader-link"  # a friend's copy keeps such a link's words, not the link
 
 
 @cache
@@ -43,6 +44,7 @@ def parse_markdown(text: str) -> list[Token]:
             href = child.attrGet("href") if child.type == "link_open" else None
             if href in READER_LINKS:
                 child.attrSet("href", READER_LINKS[str(href)])
+                child.attrSet("class", READER_LINK_CLASS)
     return tokens
 
 
