@@ -73,13 +73,13 @@ class Branding:
 
     @property
     def link_color(self) -> str:
-        """The brand colour, darkened just enough to read as a link on white."""
-        return readable(self.color, "#ffffff", toward="#000000")
+        """The brand colour, darkened just enough to read as a link on white and on the tint."""
+        return readable(self.color, self.tint, toward="#000000")
 
     @property
     def dark_link(self) -> str:
-        """The brand colour, lightened just enough to read as a link on the dark card."""
-        return readable(self.color, DARK_CARD, toward="#ffffff")
+        """The brand colour, lightened just enough to read as a link on the dark card and tint."""
+        return readable(self.color, self.dark_tint, toward="#ffffff")
 
     @property
     def dark_tint(self) -> str:

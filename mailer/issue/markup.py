@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, cast
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_plugin
@@ -20,6 +22,7 @@ EMPTY_CELL = "–"  # an empty table cell reads as "not disclosed", not as a lay
 # Link targets an editor writes for a reader's own pages, e.g. [forward it](@forward).
 READER_LINKS = {"@forward": placeholders.FORWARD_URL, "@view": placeholders.VIEW_URL}
 READER_LINK_CLASS = "reader-link"  # a friend's copy keeps such a link's words, not the link
+_HYPHENATED = re.compile(r"\S*-\S*")
 
 
 @cache
@@ -33,6 +36,9 @@ def markdown() -> MarkdownIt:
     md.add_render_rule("table_close", lambda *_: "</table></div>\n")
     md.add_render_rule("td_open", _cell_open)
     md.add_render_rule("th_open", _cell_open)
+    md.add_render_rule("td_close", _cell_close)
+    md.add_render_rule("th_close", _cell_close)
+    md.add_render_rule("text", _text)
     md.add_render_rule("image", _image)
     return md
 
@@ -80,6 +86,7 @@ def _table_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, 
 
 
 def _cell_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    env["in_cell"] = True
     token, content = tokens[idx].copy(), tokens[idx + 1]
     if token.tag == "th":
         token.attrSet("scope", "col")
@@ -88,6 +95,19 @@ def _cell_open(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, e
         dash = f'<span aria-hidden="true">{EMPTY_CELL}</span>'
         return f'<{token.tag} class="empty"{renderer.renderAttrs(token)}>{dash}'
     return f"<{token.tag}{renderer.renderAttrs(token)}>"
+
+
+def _cell_close(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    env["in_cell"] = False
+    return f"</{tokens[idx].tag}>\n"
+
+
+def _text(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    text = escapeHtml(tokens[idx].content)
+    if env.get("in_cell") and "-" in text:
+        # A table cell never breaks "Pre-Seed" at its hyphen either.
+        return _HYPHENATED.sub(r'<span style="white-space:nowrap">\g<0></span>', text)
+    return text
 
 
 def _image(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
