@@ -36,7 +36,7 @@ TEMPLATE = "issue.mjml.j2"
 # the first words of the body ("View in your browser ...").
 _PREVIEW_FILLER = Markup("&#847;&zwnj;&nbsp;" * 40)
 _DOCTYPE = "<!doctype html>"
-FONTS = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+FONTS = "-apple-system, BlinkMacSystemFont, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
 COLORS = {
     "muted": palette.MUTED,
     "dark_background": palette.DARK_BACKGROUND,
@@ -85,7 +85,7 @@ def render_mjml(issue: Issue, brand: Branding) -> str:
         brand=brand,
         p=_placeholder_names(),
         colors=COLORS,
-        fonts=FONTS,
+        fonts=FONTS,  # no quotes: the same text serves in CSS and in an attribute
         banner_marker=Markup(placeholders.BANNER_MARKER),
         subscriber_only=tuple(Markup(marker) for marker in placeholders.SUBSCRIBER_ONLY),
         preview_filler=_PREVIEW_FILLER,
