@@ -92,7 +92,9 @@ class Settings(BaseSettings):
     @classmethod
     def _language_tag(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", value):
-            raise ValueError(f"NEWSLETTER_LANG must be a language tag such as en or fr-CA: {value!r}")
+            raise ValueError(
+                f"NEWSLETTER_LANG must be a language tag such as en or fr-CA: {value!r}"
+            )
         return value
 
     @field_validator("SENDGRID_API_HOST")

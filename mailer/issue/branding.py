@@ -97,7 +97,7 @@ def readable(color: str, background: str, toward: str) -> str:
 
 
 def contrast(first: str, second: str) -> float:
-    """WCAG contrast ratio of two hex colours, 1 to 21 (a colour that is not hex counts as black)."""
+    """WCAG contrast ratio of two hex colours, 1 to 21 (a non-hex colour counts as black)."""
     lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
 

@@ -20,8 +20,8 @@ from mjml import mjml2html
 from premailer import Premailer
 
 from mailer.core.errors import NewsletterError
-from mailer.issue import placeholders
 from mailer.issue import branding as palette
+from mailer.issue import placeholders
 from mailer.issue.branding import Branding
 from mailer.issue.lint import check
 from mailer.issue.markup import inline_html, to_html

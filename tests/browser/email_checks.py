@@ -25,7 +25,10 @@ SPLIT_WORDS = """() => {
 LOW_CONTRAST = """() => {
   const rgba = (text) => (text.match(/[\\d.]+/g) || ['0', '0', '0', '0']).map(Number);
   const lum = ([r, g, b]) => {
-    const lin = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    const lin = (c) => {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
     return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
   };
   const background = (element) => {
@@ -45,7 +48,8 @@ LOW_CONTRAST = """() => {
     if (style.visibility === 'hidden' || Number(style.opacity) === 0) continue;
     const [a, b] = [lum(rgba(style.color)), lum(background(element))];
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) low.push(`${element.tagName} "${element.textContent.trim().slice(0, 40)}" ${ratio.toFixed(2)}`);
+    const text = element.textContent.trim().slice(0, 40);
+    if (ratio < 4.5) low.push(`${element.tagName} "${text}" ${ratio.toFixed(2)}`);
   }
   return low;
 }"""

@@ -105,9 +105,11 @@ def test_tables_have_header_scope_and_silent_empty_cells() -> None:
 def test_lang_comes_from_settings_and_front_matter(tmp_path: Path) -> None:
     settings = Settings(SECRET_KEY="k", VAR_DIR=tmp_path, NEWSLETTER_LANG="fr")
     brand = Branding.from_settings(settings)
-    assert '<html lang="fr"' in render_issue(parse_issue_text("---\nsubject: S\n---\nX\n"), brand).html
+    assert (
+        '<html lang="fr"' in render_issue(parse_issue_text("---\nsubject: S\n---\nX\n"), brand).html
+    )
     assert '<html lang="de-CH"' in render("X\n", front="subject: S\nlang: de-CH\n").html
-    with pytest.raises(IssueError, match="t.md:3: lang must be a language tag"):
+    with pytest.raises(IssueError, match=r"t\.md:3: lang must be a language tag"):
         parse_issue_text("---\nsubject: S\nlang: 'english please'\n---\nX\n", source="t.md")
 
 
@@ -118,7 +120,9 @@ def test_image_widths_from_markdown_from_the_file_and_capped(tmp_path: Path) -> 
     widths = [token.attrGet("width") for _, token in issue.inline_tokens() if token.type == "image"]
     assert widths == ["300", "544"]
     with pytest.raises(IssueError, match=r"t.md:4: image width 'wide' must be a number"):
-        parse_issue_text("---\nsubject: S\n---\n![a](https://i.example/a.png){width=wide}\n", "t.md")
+        parse_issue_text(
+            "---\nsubject: S\n---\n![a](https://i.example/a.png){width=wide}\n", "t.md"
+        )
 
 
 def test_an_image_without_a_width_is_a_warning() -> None:
@@ -157,6 +161,17 @@ def test_every_example_is_clean_and_the_guide_uses_every_construct() -> None:
     guide = parse_issue(ROOT / "examples" / "issues" / "2026-12-07-field-guide.md")
     kinds = {token.type for tokens in guide.blocks() for token in tokens}
     kinds |= {child.type for _, child in guide.inline_tokens()}
-    for kind in ("container_promo_open", "table_open", "blockquote_open", "bullet_list_open",
-                 "ordered_list_open", "fence", "hr", "image", "s_open", "em_open", "code_inline"):
+    for kind in (
+        "container_promo_open",
+        "table_open",
+        "blockquote_open",
+        "bullet_list_open",
+        "ordered_list_open",
+        "fence",
+        "hr",
+        "image",
+        "s_open",
+        "em_open",
+        "code_inline",
+    ):
         assert kind in kinds, kind

@@ -165,7 +165,8 @@ def test_a_table_too_wide_for_text_becomes_one_line_per_row() -> None:
 def test_lists_quotes_emphasis_images_and_emoji() -> None:
     body = (
         "## Things 🚀\n\n- **Bold lead:** text\n- second\n\n1. one\n2. two\n\n"
-        "> A quote\n\n![A chip on a board](https://img.example/chip.png){width=400}\n\n~~gone~~ `code`\n"
+        "> A quote\n\n![A chip on a board](https://img.example/chip.png){width=400}\n\n"
+        "~~gone~~ `code`\n"
     )
     rendered = render_text_of(body)
     html, text = rendered.html, rendered.text

@@ -26,7 +26,9 @@ def private_list(engine: Engine) -> int:
         return hidden.id
 
 
-def test_the_feed_lists_public_issues_only(client: TestClient, world: World, engine: Engine) -> None:
+def test_the_feed_lists_public_issues_only(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     at = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)  # after issue-7
     add_send(engine, world.list_id, slug="issue-8", subject="Chips & “dips”", started_at=at,
              preheader="Packaging <news>")  # fmt: skip
