@@ -175,3 +175,22 @@ def test_every_example_is_clean_and_the_guide_uses_every_construct() -> None:
         "code_inline",
     ):
         assert kind in kinds, kind
+
+
+def test_the_header_name_and_tagline_come_from_settings(tmp_path: Path) -> None:
+    settings = Settings(
+        SECRET_KEY="k",
+        VAR_DIR=tmp_path,
+        BRAND_NAME="Future of Computing Newsletter",
+        BRAND_TAGLINE="Your weekly map of chips, clouds and qubits",
+        PUBLIC_BASE_URL="https://news.example.org/",
+    )
+    weekly = ROOT / "examples" / "issues" / "2026-11-30-weekly.md"
+    rendered = render_file(weekly, Branding.from_settings(settings))
+    header = rendered.html[: rendered.html.index("<h1")]
+    assert "Future of Computing Newsletter</div>" in header
+    assert "Your weekly map of chips, clouds and qubits</div>" in header
+    assert rendered.text.startswith(
+        "Future of Computing Newsletter\nYour weekly map of chips, clouds and qubits\n"
+    )
+    assert 'href="https://news.example.org/subscribe"' in rendered.html
