@@ -7,7 +7,7 @@ width no wider than its column. Each page is saved as a screenshot in test-artif
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -40,6 +40,7 @@ BRAND = Branding(
 )
 ORIGIN = "https://email.test"
 Scheme = Literal["light", "dark"]
+Opener = Callable[[str, int, Scheme], Page]
 
 
 @cache
@@ -48,7 +49,7 @@ def rendered(name: str) -> RenderedIssue:
 
 
 @pytest.fixture
-def open_email(browser: Browser) -> Iterator[object]:
+def open_email(browser: Browser) -> Iterator[Opener]:
     pages: list[Page] = []
 
     def open_issue(name: str, width: int, scheme: Scheme) -> Page:
@@ -77,8 +78,8 @@ def open_email(browser: Browser) -> Iterator[object]:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [320, 375, 600])
 @pytest.mark.parametrize("name", sorted(ISSUES))
-def test_the_email_holds_up(open_email: object, name: str, width: int, scheme: Scheme) -> None:
-    page = open_email(name, width, scheme)  # type: ignore[operator]
+def test_the_email_holds_up(open_email: Opener, name: str, width: int, scheme: Scheme) -> None:
+    page = open_email(name, width, scheme)
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "page scrolls sideways"
     assert page.evaluate(email_checks.SPLIT_WORDS) == [], "words split across lines in a table"
     assert page.evaluate(email_checks.LOW_CONTRAST) == [], "text under 4.5:1"
@@ -92,17 +93,17 @@ def test_the_email_holds_up(open_email: object, name: str, width: int, scheme: S
         assert image["drawn"] <= image["column"] + 0.5, image
 
 
-def test_the_logo_keeps_its_size_at_every_width(open_email: object) -> None:
+def test_the_logo_keeps_its_size_at_every_width(open_email: Opener) -> None:
     for width in (320, 600):
-        page = open_email("guide", width, "light")  # type: ignore[operator]
+        page = open_email("guide", width, "light")
         logo = page.locator('img[alt="Future of Computing Newsletter"]')
         assert logo.get_attribute("width") == "180"
         box = logo.bounding_box()
         assert box is not None and round(box["width"]) == 180
 
 
-def test_dark_mode_really_changes_the_background(open_email: object) -> None:
-    page = open_email("guide", 375, "dark")  # type: ignore[operator]
+def test_dark_mode_really_changes_the_background(open_email: Opener) -> None:
+    page = open_email("guide", 375, "dark")
     color = page.evaluate("getComputedStyle(document.querySelector('h1')).color")
     card = page.evaluate(
         "getComputedStyle(document.querySelector('.card > table')).backgroundColor"
