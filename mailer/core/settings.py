@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     BRAND_BACKGROUND: str = "#f3f4f6"
     BRAND_LOGO_URL: str | None = None
     FOOTER_TEXT: str = "You receive this because you subscribed to our newsletter."
+    NEWSLETTER_LANG: str = "en"  # the email's lang attribute; an issue's `lang:` overrides it
 
     # Web pages: sign-up and forward-to-a-friend abuse limits (per client IP, per hour).
     DEFAULT_LIST: str | None = None  # sign-ups without a `list` field join it (else the first)
@@ -89,6 +91,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("NEWSLETTER_LANG")
+    @classmethod
+    def _language_tag(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", value):
+            raise ValueError(
+                f"NEWSLETTER_LANG must be a language tag such as en or fr-CA: {value!r}"
+            )
+        return value
 
     @field_validator("SENDGRID_API_HOST")
     @classmethod
