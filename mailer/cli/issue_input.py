@@ -27,3 +27,8 @@ def read_issue(issue: str) -> tuple[str, str]:
 def stem(source: str) -> str:
     """The output file name for an issue: the file's stem, `issue` for standard input."""
     return "issue" if source == STDIN_SOURCE else Path(source).stem
+
+
+def base_dir(source: str) -> Path | None:
+    """Where the issue's local images are looked up: beside the file (none for stdin)."""
+    return None if source == STDIN_SOURCE else Path(source).parent

@@ -33,8 +33,8 @@ def lists(
 
     with Session(database(settings())) as session:
         counts = list_counts(session)
-        flags = session.execute(select(MailingList.name, MailingList.public)).tuples()
-        public = dict(flags.all())
+        flags = session.execute(select(MailingList.name, MailingList.public)).all()
+        public = {name: bool(flag) for name, flag in flags}
     if as_json:
         rows = [
             {"name": name, "active": count, "count": count, "public": public.get(name, True)}

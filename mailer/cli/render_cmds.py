@@ -8,7 +8,7 @@ import typer
 
 from mailer.cli.apps import app
 from mailer.cli.common import fail, settings
-from mailer.cli.issue_input import read_issue, stem
+from mailer.cli.issue_input import base_dir, read_issue, stem
 
 
 @app.command()
@@ -27,7 +27,8 @@ def render(
     cfg = settings()
     try:
         text, source = read_issue(issue)
-        rendered = render_issue(parse_issue_text(text, source), Branding.from_settings(cfg))
+        parsed = parse_issue_text(text, source, base_dir(source))
+        rendered = render_issue(parsed, Branding.from_settings(cfg))
     except NewsletterError as exc:
         fail(str(exc))
     html, plain = preview(rendered.html, rendered.text, cfg.PUBLIC_BASE_URL)

@@ -56,13 +56,14 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """State of a send: counts per batch state, failed batches' errors, uncertain batches."""
-    from mailer.sending import control as send_control
 
     cfg = settings()
     engine = database(cfg)
     if follow_it and not as_json:
         follow(engine, send_id, err)
-    current = send_control.progress(engine, send_id)
+    from mailer.sending.attention import send_status
+
+    current = send_status(engine, cfg, send_id, now())
     if as_json:
         print_json(current.as_dict())
     else:

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, fail, settings
-from mailer.cli.issue_input import STDIN_SOURCE, read_issue
+from mailer.cli.issue_input import STDIN_SOURCE, base_dir, read_issue
 from mailer.core.errors import NewsletterError
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def render_frozen(text: str, source: str, cfg: Settings) -> Frozen:
     from mailer.issue.render import Branding, render_issue
     from mailer.sending.create import Frozen
 
-    issue = parse_issue_text(text, source=source)
+    issue = parse_issue_text(text, source=source, base_dir=base_dir(source))
     rendered = render_issue(issue, Branding.from_settings(cfg))
     for warning in rendered.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)

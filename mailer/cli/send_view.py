@@ -98,8 +98,5 @@ def render_status(p: send_control.Progress, console: Console, zone: str = "UTC")
                 str(row["batch"]), row["state"], str(row["recipients"]), row["error"] or ""
             )
         console.print(table)
-    if p.uncertain:
-        console.print(
-            f"  {p.uncertain} recipients are in uncertain batches: SendGrid may or may not have "
-            f"them. `newsletter resume {p.id} --resend-uncertain` sends them again."
-        )
+    for note in p.notes:
+        console.print(f"  [bold yellow]warning:[/] {note}", highlight=False)

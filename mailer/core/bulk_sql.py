@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 _EVENT_COLUMNS = (
     "sg_event_id text, event text, email text, subscriber_id integer, send_id integer, "
     "occurred_at timestamptz, bounce_type text, reason text, url text, sg_message_id text, "
-    "data jsonb"
+    "data jsonb, batch_seq integer"
 )
 _NAMES = ", ".join(column.split()[0] for column in _EVENT_COLUMNS.split(", "))
 _INSERT_EVENTS = text(

@@ -169,9 +169,12 @@ class Event(Base):
     sg_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The batch (custom_arg nl_batch) whose request SendGrid accepted: settles uncertain ones.
+    batch_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         Index("ix_events_send", "send_id", "event"),
+        Index("ix_events_batch", "send_id", "batch_seq"),
         Index("ix_events_unapplied", "applied_at"),
     )
 
@@ -191,3 +194,20 @@ class Forward(Base):
     friend_count: Mapped[int] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Heartbeat(Base):
+    """A process that proves it is alive: each worker, and the scheduler's periodic check.
+
+    In the database rather than Redis so that it also means something without REDIS_URL (the
+    in-process scheduler loop beats; there are no workers) and `status` can read it anywhere."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # "scheduler", w1@host
+    role: Mapped[str] = mapped_column(String(16))  # scheduler | worker
+    host: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str] = mapped_column(String(500), default="")  # a worker's queues
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -44,6 +45,10 @@ class Settings(BaseSettings):
     SEND_RETRY_MAX_SECONDS: float = Field(default=300.0, gt=0)  # ... with jitter, capped here
     BATCH_LEASE_SECONDS: float | None = None  # default: 2 x SENDGRID_TIMEOUT_SECONDS + 30
     SCHEDULER_INTERVAL_SECONDS: float = Field(default=15.0, gt=0)
+    HEARTBEAT_SECONDS: float = Field(default=10.0, gt=0)  # workers beat; stale after 3 x this
+    # An uncertain batch with no event of its own while a later request's events arrived this
+    # long ago was not accepted: it is sent again. 0: never automatically (the editor decides).
+    UNCERTAIN_SETTLE_SECONDS: float = Field(default=900.0, ge=0)
     LIST_UNSUBSCRIBE_MAILTO: str | None = None
     LIST_ID_DOMAIN: str = "newsletter.local"
 
@@ -55,6 +60,7 @@ class Settings(BaseSettings):
     BRAND_BACKGROUND: str = "#f3f4f6"
     BRAND_LOGO_URL: str | None = None
     FOOTER_TEXT: str = "You receive this because you subscribed to our newsletter."
+    NEWSLETTER_LANG: str = "en"  # the email's lang attribute; an issue's `lang:` overrides it
 
     # Web pages: sign-up and forward-to-a-friend abuse limits (per client IP, per hour).
     DEFAULT_LIST: str | None = None  # sign-ups without a `list` field join it (else the first)
@@ -85,6 +91,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("NEWSLETTER_LANG")
+    @classmethod
+    def _language_tag(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", value):
+            raise ValueError(
+                f"NEWSLETTER_LANG must be a language tag such as en or fr-CA: {value!r}"
+            )
+        return value
 
     @field_validator("SENDGRID_API_HOST")
     @classmethod

@@ -59,6 +59,16 @@ def _id_or_none(value: object) -> int | None:
 OptionalId = Annotated[int | None, BeforeValidator(_id_or_none)]
 
 
+def _seq_or_none(value: object) -> int | None:
+    """A batch number: 0 counts (the first batch), unlike an id."""
+    if (type(value) is int and value == 0) or value == "0":
+        return 0
+    return _id_or_none(value)
+
+
+OptionalSeq = Annotated[int | None, BeforeValidator(_seq_or_none)]
+
+
 class WebhookEvent(BaseModel):
     """One event as SendGrid posts it; custom_args arrive flattened to the top level."""
 
@@ -78,6 +88,7 @@ class WebhookEvent(BaseModel):
     nl_send_id: OptionalId = None
     nl_subscriber_id: OptionalId = None
     nl_list_id: OptionalId = None
+    nl_batch: OptionalSeq = None
 
     @property
     def occurred_at(self) -> datetime:
@@ -172,6 +183,7 @@ def event_row(event: WebhookEvent, post_id: int) -> dict[str, Any]:
         "url": event.url,
         "sg_message_id": event.sg_message_id,
         "data": data,
+        "batch_seq": event.nl_batch,
     }
 
 

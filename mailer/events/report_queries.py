@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mailer.core.errors import NewsletterError
 from mailer.core.models import Event, Forward, RecipientState, Send, SendRecipient
+from mailer.events import settle
 from mailer.events.report import HOURS, Counts, Link, Thresholds, assemble
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber
 from subscribers.types import UTCDateTime
@@ -200,4 +201,8 @@ def send_report(session: Session, send_id: int, limits: Thresholds) -> dict[str,
         "started_at": report_start(send).isoformat(),
     }
     counts = load_counts(session, send)
-    return assemble(info, counts, top_links(session, send.id), hourly(session, send), limits)
+    report = assemble(info, counts, top_links(session, send.id), hourly(session, send), limits)
+    uncertain = settle.summary(session, send.id)
+    report["uncertain"] = uncertain.as_dict()
+    report["warnings"].extend(settle.explain(uncertain, None, send.id))
+    return report

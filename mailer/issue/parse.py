@@ -14,14 +14,18 @@ import yaml
 from markdown_it.token import Token
 
 from mailer.core.errors import NewsletterError
+from mailer.issue.images import ImageWidthError, size_images
 from mailer.issue.markup import parse_markdown
 
 REQUIRED_KEYS = ("subject",)
 # Front matter an editor may set per issue; branding keys override the settings for one issue.
-ALLOWED_KEYS = ("subject", "preheader", "date", "brand_name", "brand_color", "tagline", "logo_url")
-BRANDING_KEYS = ("brand_name", "brand_color", "tagline", "logo_url")
+ALLOWED_KEYS = (
+    "subject", "preheader", "date", "lang", "brand_name", "brand_color", "tagline", "logo_url"
+)  # fmt: skip
+BRANDING_KEYS = ("brand_name", "brand_color", "tagline", "logo_url", "lang")
 _FENCE = "---"
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # a BCP 47 tag such as en or fr-CA
 
 
 class IssueError(NewsletterError):
@@ -100,16 +104,21 @@ def parse_issue(path: Path) -> Issue:
         raise IssueError(f"{path}: cannot read the issue: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise IssueError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    return parse_issue_text(text, source=str(path))
+    return parse_issue_text(text, source=str(path), base_dir=path.parent)
 
 
-def parse_issue_text(text: str, source: str = "<issue>") -> Issue:
-    """Parse issue text: front matter between `---` lines, then Markdown."""
+def parse_issue_text(text: str, source: str = "<issue>", base_dir: Path | None = None) -> Issue:
+    """Parse issue text: front matter between `---` lines, then Markdown.
+
+    `base_dir` is where local image files are looked up to learn their width.
+    """
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     front, body, body_line = _split_front_matter(text, source)
     meta = _front_matter(front, source)
     subject = meta["subject"]
-    intro, sections, dropped = _split_sections(parse_markdown(body), body_line)
+    tokens = parse_markdown(body)
+    _size_images(tokens, base_dir, source, body_line)
+    intro, sections, dropped = _split_sections(tokens, body_line)
     if not intro and not sections:
         raise IssueError(f"{source}:{body_line}: the issue has no content after the front matter")
     issue_date = meta.get("date")
@@ -126,6 +135,16 @@ def parse_issue_text(text: str, source: str = "<issue>") -> Issue:
         markdown=body,
         dropped=dropped,
     )
+
+
+def _size_images(tokens: list[Token], base_dir: Path | None, source: str, body_line: int) -> None:
+    for token in tokens:
+        images = [child for child in token.children or () if child.type == "image"]
+        try:
+            size_images(images, base_dir)
+        except ImageWidthError as exc:
+            line = body_line + (token.map[0] if token.map else 0)
+            raise IssueError(f"{source}:{line}: {exc}") from exc
 
 
 def make_slug(subject: str, issue_date: date | None) -> str:
@@ -220,6 +239,8 @@ def _value(key: str, node: Any, loader: Any, where: str) -> Any:
         raise IssueError(f"{where}: {key} must be one line")
     if key == "brand_color" and not _COLOR.fullmatch(text):
         raise IssueError(f"{where}: brand_color must be a hex colour such as #1f4fd1, not {text!r}")
+    if key == "lang" and not LANG_TAG.fullmatch(text):
+        raise IssueError(f"{where}: lang must be a language tag such as en or fr-CA, not {text!r}")
     if key == "logo_url" and not text.startswith(("https://", "http://")):
         raise IssueError(f"{where}: logo_url must start with https:// or http://")
     return text

@@ -20,6 +20,8 @@ ALL = (UNSUBSCRIBE_URL, PREFERENCES_URL, FORWARD_URL, VIEW_URL, NAME)
 # Where a forwarded copy gets its "sent to you by NAME" banner; an HTML comment in the email.
 BANNER_MARKER = "<!--newsletter:banner-->"
 TEXT_BANNER_MARKER = "[[newsletter:banner]]"
+# Around what only a subscriber's own copy says ("you receive this because you subscribed").
+SUBSCRIBER_ONLY = ("<!--newsletter:subscriber-only-->", "<!--/newsletter:subscriber-only-->")
 
 
 def without_banner(text: str) -> str:

@@ -20,6 +20,7 @@ from mjml import mjml2html
 from premailer import Premailer
 
 from mailer.core.errors import NewsletterError
+from mailer.issue import branding as palette
 from mailer.issue import placeholders
 from mailer.issue.branding import Branding
 from mailer.issue.lint import check
@@ -36,6 +37,15 @@ TEMPLATE = "issue.mjml.j2"
 # the first words of the body ("View in your browser ...").
 _PREVIEW_FILLER = Markup("&#847;&zwnj;&nbsp;" * 40)
 _DOCTYPE = "<!doctype html>"
+FONTS = "-apple-system, BlinkMacSystemFont, Segoe UI, Roboto, Helvetica, Arial, sans-serif"
+COLORS = {
+    "muted": palette.MUTED,
+    "dark_background": palette.DARK_BACKGROUND,
+    "dark_card": palette.DARK_CARD,
+    "dark_text": palette.DARK_TEXT,
+    "dark_muted": palette.DARK_MUTED,
+    "dark_rule": palette.DARK_RULE,
+}
 _ARIA_LABEL = re.compile(r'aria-label="(?:[^"\\]|\\.)*"')
 
 
@@ -77,7 +87,10 @@ def render_mjml(issue: Issue, brand: Branding) -> str:
         issue=issue,
         brand=brand,
         p=_placeholder_names(),
+        colors=COLORS,
+        fonts=FONTS,  # no quotes: the same text serves in CSS and in an attribute
         banner_marker=Markup(placeholders.BANNER_MARKER),
+        subscriber_only=tuple(Markup(marker) for marker in placeholders.SUBSCRIBER_ONLY),
         preview_filler=_PREVIEW_FILLER,
         date_text=long_date(issue.date),
         intro_html=Markup(to_html(issue.intro)),
@@ -107,7 +120,9 @@ def inline_css(html: str) -> str:
         keep_style_tags=False,
         allow_network=False,
         disable_validation=True,
-        disable_basic_attributes=["height"],  # 'height="auto"' on images is invalid HTML
+        # 'height="auto"' on images is invalid HTML; a CSS width of 100% must not overwrite a
+        # pixel width="180" (Outlook draws images at their width attribute).
+        disable_basic_attributes=["height", "width"],
         cssutils_logging_level=logging.CRITICAL,
     )
     inlined: str = inliner.transform(pretty_print=False)
@@ -152,6 +167,8 @@ def _footer_text(brand: Branding) -> str:
     lines = [
         "-" * WIDTH,
         f"Enjoyed this issue? Forward it to a friend: {placeholders.FORWARD_URL}",
+        "",
+        f"Was this forwarded to you? Subscribe: {brand.subscribe_url}",
         "",
         wrap(brand.footer_text, WIDTH),
         brand.brand_name,

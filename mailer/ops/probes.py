@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import urllib.error
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from mailer.core.settings import Settings
 from mailer.ops.doctor import Check, Level, config_checks, judge_revision, judge_scopes, ok
+from mailer.ops.liveness import liveness_checks
 from mailer.ops.migrate import alembic_config, current_revision
 from subscribers.db import make_engine
 
@@ -97,9 +99,27 @@ SERVICE_PROBES: tuple[Callable[[Settings], Check], ...] = (
 )
 
 
+def probe_liveness(cfg: Settings) -> list[Check]:
+    """Scheduler and workers from their heartbeats (in the database)."""
+    unknown = [
+        Check(name, Level.WARN, "cannot tell: the database is not available", "see `database`")
+        for name in ("scheduler", "workers")
+    ]
+    if _missing_sqlite_file(cfg.DATABASE_URL):
+        return unknown
+    try:
+        engine = make_engine(cfg.DATABASE_URL)
+        try:
+            return liveness_checks(engine, cfg, datetime.now(UTC))
+        finally:
+            engine.dispose()
+    except Exception:  # no database, or not migrated yet: the database line says which
+        return unknown
+
+
 def run_all(cfg: Settings) -> list[Check]:
     """Every check, configuration first; the probes use short timeouts."""
-    return config_checks(cfg) + [probe(cfg) for probe in SERVICE_PROBES]
+    return config_checks(cfg) + [probe(cfg) for probe in SERVICE_PROBES] + probe_liveness(cfg)
 
 
 def _first_line(exc: BaseException) -> str:

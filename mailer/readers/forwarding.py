@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.issue import placeholders
+from mailer.issue.plaintext import WIDTH, wrap
 
 MAX_FRIENDS_PER_SUBMIT = 5
 MAX_FRIENDS_PER_ISSUE = 20  # per reader and issue
@@ -34,6 +35,19 @@ _PERSONAL_ANCHOR = re.compile(
     + r")[\"']?[^>]*>.*?</a>",
     re.IGNORECASE | re.DOTALL,
 )
+# An editor's link to the reader's own page inside the text ([forward it](@forward)): the
+# friend's copy keeps its words. The same link written out in the text part: "words (TAG)".
+_READER_LINK = re.compile(
+    r'<a\b(?=[^>]*class="reader-link")(?=[^>]*href="(?:'
+    + "|".join(re.escape(tag) for tag in _PERSONAL)
+    + r')")[^>]*>(.*?)</a>',
+    re.IGNORECASE | re.DOTALL,
+)
+_TEXT_READER_LINK = re.compile(r"\s*\((?:" + "|".join(re.escape(t) for t in _PERSONAL) + r")\)")
+_SUBSCRIBER_ONLY = re.compile(
+    re.escape(placeholders.SUBSCRIBER_ONLY[0]) + ".*?" + re.escape(placeholders.SUBSCRIBER_ONLY[1]),
+    re.DOTALL,
+)
 _BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
@@ -49,6 +63,7 @@ class Banner:
     note: str
     subscribe_url: str
     brand_name: str
+    footer_text: str = ""  # "you receive this because you subscribed": left out of this copy
 
 
 def parse_friends(field: str) -> list[str]:
@@ -93,13 +108,21 @@ def check_quota(requested: int, sent_for_issue: int, sent_today: int) -> None:
 
 
 def impersonal_html(document: str, view_url: str = "") -> str:
-    """The issue without anyone's unsubscribe, preference or forward links."""
-    without_links = _PERSONAL_ANCHOR.sub("", document)
+    """The issue without anyone's unsubscribe, preference or forward links.
+
+    The footer's "you receive this because you subscribed" goes too: this copy is for a friend
+    or the public archive, whose readers did not subscribe.
+    """
+    unwrapped = _READER_LINK.sub(r"\1", _SUBSCRIBER_ONLY.sub("", document))
+    without_links = _PERSONAL_ANCHOR.sub("", unwrapped)
     return placeholders.fill(without_links, {placeholders.VIEW_URL: view_url})
 
 
-def impersonal_text(text: str, view_url: str = "") -> str:
-    """The text part without the lines that carry someone's personal links."""
+def impersonal_text(text: str, view_url: str = "", footer_text: str = "") -> str:
+    """The text part without the lines that carry someone's personal links (nor `footer_text`)."""
+    text = _TEXT_READER_LINK.sub("", text)
+    if footer_text:
+        text = text.replace(wrap(footer_text, WIDTH) + "\n", "")
     kept = [line for line in text.splitlines() if not any(tag in line for tag in _PERSONAL)]
     return placeholders.fill("\n".join(kept), {placeholders.VIEW_URL: view_url})
 
@@ -111,9 +134,8 @@ def friend_html(document: str, banner: Banner, view_url: str) -> str:
 
 
 def friend_text(text: str, banner: Banner, view_url: str) -> str:
-    return _insert(
-        impersonal_text(text, view_url), placeholders.TEXT_BANNER_MARKER, banner_text(banner)
-    )
+    impersonal = impersonal_text(text, view_url, banner.footer_text)
+    return _insert(impersonal, placeholders.TEXT_BANNER_MARKER, banner_text(banner))
 
 
 def banner_html(banner: Banner) -> str:

@@ -146,7 +146,9 @@ def record_sent(
             message_id=message_id,
             sent_count=sent,
             finished_at=now,
-            error=None,
+            # A settlement's note ("settled: ... sending again") stays: status and the report
+            # show which batches were resent after a lost answer.
+            error=case((Batch.error.like("settled:%"), Batch.error), else_=None),
         )
         if changed:
             _set_recipients(session, claim, gone, RecipientState.SKIPPED)

@@ -154,6 +154,8 @@ class Progress:
     local_time: bool = False
     wall_time: str | None = None  # --local-time: the wall clock each reader gets it at
     audience: int = 0  # recipients once frozen; before that, how many match now
+    notes: list[str] = field(default_factory=list)  # what needs attention (attention.py)
+    settlement: dict[str, int] = field(default_factory=dict)  # uncertain batches, settled ones
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

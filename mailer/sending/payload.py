@@ -51,6 +51,9 @@ class LinkContext:
     list_id: int
     issued_at: int
     unsubscribe_mailto: str | None = None
+    # Which batch's request this is: SendGrid's events carry it back (nl_batch), the evidence
+    # that settles a batch whose answer was lost.
+    batch_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,7 @@ def _personalizations(
     )
     wants_name = ph.NAME in used
     send_arg, list_arg = str(ctx.send_id), str(ctx.list_id)
+    batch_args = {} if ctx.batch_seq is None else {"nl_batch": str(ctx.batch_seq)}
     out: list[dict[str, Any]] = []
     for r in recipients:
         sid = r.subscriber_id
@@ -133,6 +137,7 @@ def _personalizations(
                 "nl_send_id": send_arg,
                 "nl_subscriber_id": str(sid),
                 "nl_list_id": list_arg,
+                **batch_args,
             },
         }
         if subs:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mailer.core.models import Batch, BatchState, Send
+from mailer.core.models import Batch, BatchState, Send, SendState
 from mailer.core.settings import Settings
 from mailer.issue import placeholders
 from mailer.readers.links import Signer
@@ -34,11 +34,13 @@ from mailer.transport.base import (
     RateLimited,
     TemporaryFailure,
     Transport,
+    UncertainOutcome,
 )
 from subscribers.models import MailingList
 
 log = logging.getLogger(__name__)
 DEFAULT_RATE_LIMIT_WAIT = 60.0  # a 429 without X-RateLimit-Reset
+UNCERTAIN_HINT = "settled from SendGrid's events when the webhook is set up, else by the editor"
 
 
 def utcnow() -> datetime:
@@ -85,7 +87,9 @@ def send_message(send: Send, settings: Settings, list_name: str) -> Message:
     )
 
 
-def link_context(send: Send, settings: Settings, now: datetime) -> LinkContext:
+def link_context(
+    send: Send, settings: Settings, now: datetime, batch_seq: int | None = None
+) -> LinkContext:
     return LinkContext(
         base_url=settings.PUBLIC_BASE_URL,
         signer=Signer(settings.SECRET_KEY),
@@ -93,6 +97,7 @@ def link_context(send: Send, settings: Settings, now: datetime) -> LinkContext:
         list_id=send.list_id or 0,
         issued_at=int(now.timestamp()),
         unsubscribe_mailto=settings.LIST_UNSUBSCRIBE_MAILTO,
+        batch_seq=batch_seq,
     )
 
 
@@ -137,7 +142,8 @@ def deliver_batch(rt: Runtime, send: Send, message: Message, claim: db.Claim) ->
     if not active:
         db.record_skipped(rt.engine, claim, gone, rt.clock())
         return BatchState.SKIPPED
-    payload = build_payload(message, link_context(send, rt.settings, rt.clock()), active)
+    context = link_context(send, rt.settings, rt.clock(), claim.seq)
+    payload = build_payload(message, context, active)
     rt.limiter.acquire(len(active))
     if not db.mark_requesting(rt.engine, claim, rt.clock()):
         return "lost"  # the lease ran out while we waited; someone else has the batch now
@@ -166,6 +172,10 @@ def _record_failure(
         return BatchState.PENDING
     if isinstance(exc, TemporaryFailure):
         return _retry_or_give_up(rt, claim, gone, exc, now)
+    if isinstance(exc, UncertainOutcome):
+        # Never retried blindly: SendGrid's own events settle it (mailer.events.settle).
+        db.record_failed(rt.engine, claim, f"{exc} ({UNCERTAIN_HINT})", gone, now, uncertain=True)
+        return BatchState.UNCERTAIN
     log.exception("unexpected error during the request of batch %s", claim.seq)
     error = f"unexpected error during the request ({type(exc).__name__}: {exc}); outcome unknown"
     db.record_failed(rt.engine, claim, error, gone, now, uncertain=True)
@@ -187,9 +197,15 @@ def _retry_or_give_up(
 
 
 def seconds_until_claimable(engine: Engine, send_id: int, now: datetime) -> float | None:
-    """How long until a pending batch of the send may be claimed (None: no pending batch)."""
+    """How long until a pending batch of the send may be claimed (None: no pending batch, or
+    the send is not running). A paused send's pending batches are not claimable at all: its
+    runners stop here, and `resume` queues new ones (else a runner re-queues itself in a loop)."""
     with engine.connect() as conn:
-        throttled = conn.scalar(select(Send.throttled_until).where(Send.id == send_id))
+        state, throttled = conn.execute(
+            select(Send.state, Send.throttled_until).where(Send.id == send_id)
+        ).one()
+        if state != SendState.SENDING:
+            return None
         rows = conn.execute(
             select(Batch.not_before, Batch.due_at).where(
                 Batch.send_id == send_id, Batch.state == BatchState.PENDING

@@ -14,7 +14,12 @@ from kombu import Queue
 from mailer.core.settings import Settings, load_settings
 
 QUEUES = ("sends", "messages", "events")
-TASK_MODULES = ["mailer.tasks.sending", "mailer.tasks.messages", "mailer.tasks.events"]
+TASK_MODULES = [
+    "mailer.tasks.sending",
+    "mailer.tasks.messages",
+    "mailer.tasks.events",
+    "mailer.tasks.heartbeat",
+]
 
 
 @lru_cache(maxsize=1)

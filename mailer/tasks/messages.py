@@ -95,6 +95,7 @@ def build_forward(
         note=note,
         subscribe_url=f"{settings.PUBLIC_BASE_URL}/subscribe?ref={referral}",
         brand_name=settings.BRAND_NAME,
+        footer_text=settings.FOOTER_TEXT,
     )
     view_url = f"{settings.PUBLIC_BASE_URL}/archive/{slug}"
     return forward_payload(

@@ -19,6 +19,8 @@ from typing import Any
 from celery.signals import worker_shutting_down
 
 from mailer.core.settings import Settings
+from mailer.events.settle import settle_uncertain
+from mailer.ops import liveness
 from mailer.sending import batch_repair, pipeline
 from mailer.sending import state as sends
 from mailer.sending.pipeline import Runtime
@@ -112,8 +114,13 @@ def send_batches(send_id: int) -> int:
 def dispatch_due() -> dict[str, int]:
     """The periodic check: start due sends, reap dead claims, re-dispatch stalled sends."""
     rt = runtime()
+    liveness.beat(rt.engine, liveness.SCHEDULER, liveness.SCHEDULER, now(), "periodic check")
+    liveness.forget_old(rt.engine, now())
     lease = rt.settings.batch_lease_seconds
     released, uncertain = batch_repair.reap_stale(rt.engine, now(), lease)
+    settled = settle_uncertain(rt.engine, rt.settings, now())
+    for send_id in sorted(settled.reopened):
+        kick(send_id, rt.settings)
     started = 0
     for send_id in sends.due_sends(rt.engine, now()):
         started += start_send(send_id) is not None
@@ -129,5 +136,7 @@ def dispatch_due() -> dict[str, int]:
         "started": started,
         "released": released,
         "uncertain": uncertain,
+        "settled_sent": settled.sent,
+        "settled_resent": settled.resent,
         "redispatched": redispatched,
     }

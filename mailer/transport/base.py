@@ -45,6 +45,11 @@ class PermanentFailure(TransportError):
         self.status = status
 
 
+class UncertainOutcome(TransportError):
+    """The request went out whole but no answer came back (connection dropped, read timeout):
+    SendGrid may have accepted it and has no idempotency key, so it must not be retried blindly."""
+
+
 class PayloadTooLarge(PermanentFailure):
     """413: split the batch and try the halves."""
 

@@ -6,7 +6,11 @@ exception tree of `mailer.transport.base`, so nothing else escapes for an HTTP o
 problem:
 
 - 429 -> RateLimited (retry_after: seconds until X-RateLimit-Reset, if given)
-- 5xx, 408, timeouts, refused/reset/dropped connections, truncated answers -> TemporaryFailure
+- 5xx, 408, and network trouble before the request was sent whole (refused, unreachable,
+  reset while sending: urllib wraps these in URLError) -> TemporaryFailure
+- trouble after the request was sent whole, while waiting for the answer (dropped connection,
+  read timeout, garbled answer) -> UncertainOutcome for a mail/send (SendGrid may have accepted
+  it); TemporaryFailure for a read-only call, which is safe to repeat
 - 413 -> PayloadTooLarge; any other status -> PermanentFailure with SendGrid's error text
 """
 
@@ -30,6 +34,7 @@ from mailer.transport.base import (
     Receipt,
     TemporaryFailure,
     TransportError,
+    UncertainOutcome,
 )
 
 SUPPRESSION_KINDS = ("bounces", "spam_reports", "unsubscribes")
@@ -48,7 +53,8 @@ class SendGridTransport:
 
     def deliver(self, payload: Payload) -> Receipt:
         response = _call(
-            lambda: self._client.client.mail.send.post(request_body=payload, timeout=self.timeout)
+            lambda: self._client.client.mail.send.post(request_body=payload, timeout=self.timeout),
+            sent_means_uncertain=True,
         )
         return Receipt(response.status_code, _header(response.headers, "X-Message-Id"))
 
@@ -67,20 +73,29 @@ class SendGridTransport:
                 return entries
 
 
-def _call(request: Any) -> Any:
-    """Run one library call and translate every HTTP or network failure."""
+def _call(request: Any, sent_means_uncertain: bool = False) -> Any:
+    """Run one library call and translate every HTTP or network failure.
+
+    urllib raises URLError for anything that failed while the request was being sent, and lets
+    errors of `getresponse()` (after the whole body went out) through unwrapped."""
     try:
         return request()
     except HTTPError as error:
         raise classify_http_error(error) from error
-    except TimeoutError as error:  # socket.timeout is TimeoutError since Python 3.10
-        raise TemporaryFailure(f"SendGrid did not answer in time: {error}") from error
     except urllib.error.URLError as error:
         raise TemporaryFailure(f"SendGrid unreachable: {error.reason}") from error
-    except (http.client.HTTPException, ConnectionError, OSError) as error:
-        raise TemporaryFailure(
-            f"connection to SendGrid failed: {type(error).__name__}: {error}"
-        ) from error
+    except (TimeoutError, http.client.HTTPException, OSError) as error:
+        raise _after_sending(error, sent_means_uncertain) from error
+
+
+def _after_sending(error: BaseException, uncertain: bool) -> TransportError:
+    if isinstance(error, TimeoutError):
+        what = f"SendGrid did not answer in time: {error}"
+    else:
+        what = f"connection to SendGrid lost: {type(error).__name__}: {error}"
+    if not uncertain:
+        return TemporaryFailure(what)
+    return UncertainOutcome(f"{what}, after the request was sent; it may have been accepted")
 
 
 def classify_http_error(error: HTTPError) -> TransportError:

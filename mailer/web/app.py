@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from mailer.core.settings import Settings, load_settings
 from mailer.web import (
+    pages_feed,
     pages_forward,
     pages_health,
     pages_issue,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages_unsubscribe.router,
         pages_preferences.router,
         pages_forward.router,
+        pages_feed.router,  # before pages_issue: /archive/feed.xml is not an issue's slug
         pages_issue.router,
         pages_signup.router,
         pages_health.router,

@@ -1,6 +1,11 @@
-"""GET /healthz: 200 when the database (and Redis, when configured) answer, else 503."""
+"""GET /healthz: 200 when the database (and Redis, when configured) answer, else 503.
+
+The `liveness` field reports scheduler and workers from their heartbeats without changing the
+status code: a load balancer must not take the web app out because a worker is down."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -8,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from mailer.ops.liveness import liveness_checks
 from mailer.web.deps import Web, web
 
 router = APIRouter()
@@ -15,9 +21,21 @@ router = APIRouter()
 
 @router.get("/healthz")
 async def healthz(request: Request) -> JSONResponse:
-    checks = await run_in_threadpool(_checks, web(request))
+    app = web(request)
+    checks = await run_in_threadpool(_checks, app)
     healthy = all(value == "ok" for value in checks.values())
-    return JSONResponse(checks, status_code=200 if healthy else 503)
+    body: dict[str, object] = {**checks}
+    if checks["database"] == "ok":
+        body["liveness"] = await run_in_threadpool(_liveness, app)
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+def _liveness(app: Web) -> dict[str, dict[str, str]]:
+    try:
+        found = liveness_checks(app.engine, app.settings, datetime.now(UTC))
+    except SQLAlchemyError as exc:
+        return {"error": {"status": "WARN", "detail": type(exc).__name__}}
+    return {c.name: {"status": str(c.status), "detail": c.detail} for c in found}
 
 
 def _checks(app: Web) -> dict[str, str]:

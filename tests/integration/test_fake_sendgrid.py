@@ -20,10 +20,11 @@ from mailer.transport.base import (
     PermanentFailure,
     RateLimited,
     TemporaryFailure,
+    UncertainOutcome,
 )
 from mailer.transport.sendgrid import SendGridTransport
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid
-from tests.fixtures.services import wait_for
+from tests.fixtures.services import free_port, wait_for
 from tests.unit.transport.payloads import newsletter, personalization
 
 pytestmark = pytest.mark.integration
@@ -172,25 +173,33 @@ def test_500_is_a_temporary_failure(sg: FakeSendGrid) -> None:
     assert sg.stats()["accepted_requests"] == 0
 
 
-def test_a_dropped_connection_is_temporary_and_may_not_have_been_recorded(
+def test_a_connection_dropped_after_the_request_was_sent_is_uncertain_not_temporary(
     sg: FakeSendGrid,
 ) -> None:
+    # Before: TemporaryFailure, so the batch was retried and could go out twice.
     sg.set_faults(drop=1.0)
-    with pytest.raises(TemporaryFailure):
+    with pytest.raises(UncertainOutcome, match="after the request was sent"):
         transport(sg).deliver(newsletter(1))
-    assert sg.requests() == []
+    assert sg.requests() == []  # this time it was not accepted: the client cannot tell
     sg.set_faults(drop=0.0, drop_after_accept=1.0)
-    with pytest.raises(TemporaryFailure):
+    with pytest.raises(UncertainOutcome):
         transport(sg).deliver(newsletter(1))
-    assert len(sg.requests()) == 1
+    assert len(sg.requests()) == 1  # ... and this time it was
 
 
-def test_a_slow_answer_past_the_client_timeout_is_temporary(sg: FakeSendGrid) -> None:
+def test_a_slow_answer_past_the_client_timeout_is_uncertain(sg: FakeSendGrid) -> None:
     sg.set_faults(delay=1.5)
-    with pytest.raises(TemporaryFailure, match="in time"):
+    with pytest.raises(UncertainOutcome, match="in time"):
         transport(sg, timeout=0.3).deliver(newsletter(1))
     # The server goes on and accepts it: "may or may not have reached SendGrid".
     wait_for(lambda: sg.stats()["accepted_requests"] == 1, timeout=10, what="the slow request")
+
+
+def test_a_server_that_cannot_be_reached_is_temporary() -> None:
+    unreachable = SendGridTransport("SG.key", f"http://127.0.0.1:{free_port()}", 2.0)
+    with pytest.raises(TemporaryFailure, match="unreachable") as raised:
+        unreachable.deliver(newsletter(1))
+    assert type(raised.value) is TemporaryFailure  # nothing went out: safe to retry
 
 
 def test_the_nth_request_fails_with_400_and_its_text(sg: FakeSendGrid) -> None:

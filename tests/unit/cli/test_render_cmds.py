@@ -55,7 +55,9 @@ def test_render_prints_each_warning(
 ) -> None:
     monkeypatch.delenv("POSTAL_ADDRESS")
     issue = workdir / "w.md"
-    issue.write_text("---\nsubject: S\n---\n![](https://img.example/a.png)\n", encoding="utf-8")
+    issue.write_text(
+        "---\nsubject: S\n---\n![](https://img.example/a.png){width=300}\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["render", "w.md"])
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]

@@ -144,7 +144,11 @@ def test_each_section_is_its_own_block_with_sub_headings(example: RenderedIssue)
 
 def test_the_funding_table_marks_empty_cells_in_html_and_text(example: RenderedIssue) -> None:
     assert '<table class="data"' in example.html
-    assert re.search(rf'<td class="empty"[^>]*>{EMPTY_CELL}</td>', example.html)
+    # Shown as a dash, but hidden from screen readers (not read out as "en dash").
+    assert re.search(
+        rf'<td class="empty"[^>]*><span aria-hidden="true"[^>]*>{EMPTY_CELL}</span></td>',
+        example.html,
+    )
     table = example.text[example.text.index("Amount") :]
     header, rule, first = table.split("\n")[:3]
     assert header.split() == ["Amount", "Name", "Round", "Category"]
@@ -165,7 +169,8 @@ def test_a_table_too_wide_for_text_becomes_one_line_per_row() -> None:
 def test_lists_quotes_emphasis_images_and_emoji() -> None:
     body = (
         "## Things 🚀\n\n- **Bold lead:** text\n- second\n\n1. one\n2. two\n\n"
-        "> A quote\n\n![A chip on a board](https://img.example/chip.png)\n\n~~gone~~ `code`\n"
+        "> A quote\n\n![A chip on a board](https://img.example/chip.png){width=400}\n\n"
+        "~~gone~~ `code`\n"
     )
     rendered = render_text_of(body)
     html, text = rendered.html, rendered.text

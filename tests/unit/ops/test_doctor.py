@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from mailer.cli.main import app
 from mailer.core.settings import Settings
+from mailer.ops import liveness
 from mailer.ops.doctor import (
     Level,
     check_postal_address,
@@ -25,6 +27,7 @@ from mailer.ops.doctor import (
     judge_scopes,
 )
 from mailer.ops.probes import probe_database, probe_redis, probe_sendgrid
+from subscribers.db import make_engine
 from tests.fixtures.services import RedisServer, free_port
 
 
@@ -217,6 +220,11 @@ def test_doctor_passes_a_production_setup(
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
+        engine = make_engine(settings.DATABASE_URL)
+        now = datetime.now(UTC)
+        liveness.beat(engine, "w1@box", liveness.WORKER, now, "sends")
+        liveness.beat(engine, liveness.SCHEDULER, liveness.SCHEDULER, now)
+        engine.dispose()
         result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output.replace("0 FAIL", "")

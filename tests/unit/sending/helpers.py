@@ -79,3 +79,16 @@ def runtime(
 
 def emails(start: int, stop: int, step: int = 1) -> Iterator[str]:
     return (f"p{i:04d}@example.org" for i in range(start, stop, step))
+
+
+def started(engine: Engine, settings: Settings, people: int) -> tuple[int, Settings]:
+    """`people` subscribers of "weekly", a send to all of them started at T0 (batches of 10)."""
+    from mailer.sending import state as sends
+    from mailer.sending.create import check_audience, create_send
+
+    cfg = settings.model_copy(update={"SEND_BATCH_SIZE": 10})
+    seed(engine, people)
+    list_id, _ = check_audience(engine, "weekly", None)
+    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
+    sends.start_send(engine, send_id, T0, 10, "UTC")
+    return send_id, cfg

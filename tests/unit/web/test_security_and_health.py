@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
+from mailer.ops import liveness
 from mailer.readers.links import Purpose
 from mailer.web.app import create_app
 from tests.fixtures.services import RedisServer
@@ -61,10 +64,29 @@ def test_stylesheet_uses_the_brand(web_settings: Settings) -> None:
         assert "Lab Notes" in client.get("/subscribe").text
 
 
-def test_healthz_answers_200_when_the_database_does(client: TestClient, world: World) -> None:
+def test_healthz_answers_200_when_the_database_does(
+    client: TestClient, world: World, engine: Engine
+) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok"}
+    # A silent scheduler is reported in a field, never by failing the check.
+    assert response.json() == {
+        "database": "ok",
+        "liveness": {
+            "scheduler": {
+                "status": "WARN",
+                "detail": "never heard from: scheduled sends do not start, stalled sends are "
+                "not repaired",
+            },
+            "workers": {
+                "status": "OK",
+                "detail": "none needed: REDIS_URL is unset, tasks run in-process",
+            },
+        },
+    }
+    liveness.beat(engine, liveness.SCHEDULER, liveness.SCHEDULER, datetime.now(UTC))
+    scheduler = client.get("/healthz").json()["liveness"]["scheduler"]
+    assert scheduler["status"] == "OK" and scheduler["detail"].startswith("periodic check ran")
 
 
 def test_healthz_answers_503_without_a_database(web_settings: Settings, workdir: Path) -> None:
@@ -77,7 +99,13 @@ def test_healthz_answers_503_without_a_database(web_settings: Settings, workdir:
 
 def test_healthz_checks_redis_when_configured(web_settings: Settings, redis: RedisServer) -> None:
     with TestClient(create_app(web_settings.model_copy(update={"REDIS_URL": redis.url}))) as client:
-        assert client.get("/healthz").json() == {"database": "ok", "redis": "ok"}
+        answer = client.get("/healthz")
+    assert answer.status_code == 200  # no worker is running: said in `liveness`, not a 503
+    assert {k: v for k, v in answer.json().items() if k != "liveness"} == {
+        "database": "ok",
+        "redis": "ok",
+    }
+    assert answer.json()["liveness"]["workers"]["detail"].startswith("no worker alive")
     dead = web_settings.model_copy(update={"REDIS_URL": "redis://127.0.0.1:1/0"})
     with TestClient(create_app(dead)) as client:
         response = client.get("/healthz")

@@ -1,7 +1,7 @@
 """sends: a content hash (the same issue twice to one list is refused) and several test addresses
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0005"  # re-chained after main (0005_liveness) was merged in
 branch_labels = None
 depends_on = None
 
