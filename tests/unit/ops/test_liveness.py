@@ -84,8 +84,8 @@ def test_status_warns_of_a_scheduled_send_past_due_with_no_scheduler(
     assert "last heard from: 2 min ago" in send_status(engine, settings, send_id, now).notes[0]
     liveness.beat(engine, liveness.SCHEDULER, liveness.SCHEDULER, now)
     assert send_status(engine, settings, send_id, now).notes == []
-    soon = create_send(
-        engine, settings, ISSUE, list_id, None, None, False, now + timedelta(hours=1)
+    soon = create_send(  # the same issue again on purpose: this test is about the scheduler
+        engine, settings, ISSUE, list_id, None, None, False, now + timedelta(hours=1), again=True
     )
     liveness.forget(engine, liveness.SCHEDULER)
     assert send_status(engine, settings, soon, now).notes == []  # not due yet: no warning
