@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from mailer.events.policy import Verdict, verdict
 from subscribers.audience import audience_query
 from subscribers.db import transaction
-from subscribers.models import Membership, Subscriber
+from subscribers.models import MailingList, Membership, Subscriber
 from tests.unit.events.conftest import SentIssue, make_send
 from tests.unit.events.helpers import Signer, body_of, event, tagged
 
@@ -112,6 +112,30 @@ def test_group_unsubscribe_leaves_the_list_of_the_send(
         ).one()
     assert tuple(membership) == ("unsubscribed", "sendgrid:group_unsubscribe")
     assert ann.id not in _audience(engine, issue.list_id)
+
+
+def test_group_unsubscribe_leaves_only_that_list_and_the_person_stays_active(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """One unsubscribe group is one list: the person's other lists and status are untouched."""
+    ann_id = issue.subscribers["ann@example.com"]
+    with transaction(engine) as session:  # ann is on a second list too
+        monthly = MailingList(name="monthly")
+        session.add(monthly)
+        session.flush()
+        session.add(Membership(list_id=monthly.id, subscriber_id=ann_id))
+        other = monthly.id
+    _post(client, signer, [_ann(issue, "group_unsubscribe", asm_group_id=7)])
+    ann = _person(engine)
+    assert (ann.status, ann.unsubscribed_at) == ("active", None)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Membership.list_id, Membership.status).where(Membership.subscriber_id == ann.id)
+        )
+        memberships = {list_id: status for list_id, status in rows}
+    assert memberships == {issue.list_id: "unsubscribed", other: "subscribed"}
+    assert ann.id not in _audience(engine, issue.list_id)
+    assert ann.id in _audience(engine, other)  # still mailed on the other list
 
 
 @pytest.mark.parametrize(
