@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from mailer.transport.mail_schema import (
 )
 from tests.fixtures.shared import shared_file
 from tests.unit.transport.payloads import newsletter, personalization
-
 
 
 def test_the_bundled_schema_is_the_shared_one_unmodified() -> None:
