@@ -20,15 +20,20 @@ from sqlalchemy.orm import Session
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
 from mailer.core.settings import Settings
 from mailer.sending import batch_repair, batches
-from mailer.sending import state as sends
-from mailer.sending.create import check_audience, create_send
 from mailer.sending.pipeline import Runtime, deliver_batch, message_for, run_send
 from mailer.sending.plan import RetryPolicy
 from mailer.sending.ratelimit import RateLimiter
 from subscribers.db import make_engine, transaction
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber
 from subscribers.status import suppress
-from tests.unit.sending.helpers import ISSUE, T0, Clock, ScriptedTransport, emails, runtime, seed
+from tests.unit.sending.helpers import (
+    T0,
+    Clock,
+    ScriptedTransport,
+    emails,
+    runtime,
+    started_send,
+)
 
 CLAIMERS = 8
 LEASE = 60.0
@@ -37,14 +42,6 @@ LEASE = 60.0
 @pytest.fixture
 def cfg(settings: Settings) -> Settings:
     return settings.model_copy(update={"SEND_BATCH_SIZE": 10})
-
-
-def started_send(engine: Engine, cfg: Settings, people: int, batch_size: int = 10) -> int:
-    seed(engine, people)
-    list_id, _ = check_audience(engine, "weekly", None)
-    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
-    sends.start_send(engine, send_id, T0, batch_size, "UTC")
-    return send_id
 
 
 def claim_all(url: str, send_id: int, start: threading.Barrier) -> list[batches.Claim]:

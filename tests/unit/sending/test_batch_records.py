@@ -1,0 +1,114 @@
+"""What a batch records when it ends otherwise than sent: skipped, failed, uncertain (the
+mutation run, scripts/mutate, found these written but never read by a test)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import Engine, select
+
+from mailer.core.models import Batch, BatchState, RecipientState, SendRecipient
+from mailer.core.settings import Settings
+from mailer.sending import batches
+from mailer.sending.pipeline import run_send
+from mailer.transport.base import PermanentFailure
+from subscribers.db import transaction
+from subscribers.status import unsubscribe_everywhere
+from tests.unit.sending.helpers import T0, Clock, ScriptedTransport, emails, runtime, started_send
+
+
+@pytest.fixture
+def cfg(settings: Settings) -> Settings:
+    return settings.model_copy(update={"SEND_BATCH_SIZE": 10})
+
+
+def leave(engine: Engine, *numbers: int) -> None:
+    """p<number> unsubscribes everywhere after the freeze (subscriber ids are number + 1)."""
+    with transaction(engine) as session:
+        for number in numbers:
+            unsubscribe_everywhere(session, number + 1, "test")
+
+
+def batch_rows(engine: Engine, send_id: int) -> dict[int, tuple[str, object, str | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Batch.seq, Batch.state, Batch.finished_at, Batch.error).where(
+                Batch.send_id == send_id
+            )
+        )
+        return {seq: (state, finished, error) for seq, state, finished, error in rows}
+
+
+def recipient_states(engine: Engine, send_id: int) -> dict[int, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(SendRecipient.subscriber_id, SendRecipient.state).where(
+                SendRecipient.send_id == send_id
+            )
+        )
+        return {sid - 1: state for sid, state in rows}  # by p-number
+
+
+def test_a_batch_everybody_left_is_skipped_without_a_request(engine: Engine, cfg: Settings) -> None:
+    send_id = started_send(engine, cfg, 20)
+    leave(engine, *range(10))  # all of batch 0
+    clock = Clock()
+    clock.advance(5)
+    transport = ScriptedTransport()
+    assert run_send(runtime(engine, cfg, transport, clock), send_id).finished == "done"
+    assert transport.requests == 1 and Counter(transport.accepted) == Counter(emails(10, 20))
+    rows = batch_rows(engine, send_id)
+    assert rows[0] == (BatchState.SKIPPED, clock(), "no active recipients left")
+    assert rows[1][:2] == (BatchState.SENT, clock())
+    states = recipient_states(engine, send_id)
+    assert {states[n] for n in range(10)} == {RecipientState.SKIPPED}
+    assert {states[n] for n in range(10, 20)} == {RecipientState.SENT}
+
+
+def test_a_refused_batch_records_when_and_why_and_its_leavers_are_skipped(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 10)
+    leave(engine, 4)
+    clock = Clock()
+    clock.advance(7)
+    refusal = PermanentFailure("x" * 5000, 400)
+    run_send(runtime(engine, cfg, ScriptedTransport([refusal]), clock), send_id)
+    state, finished, error = batch_rows(engine, send_id)[0]
+    assert (state, finished) == (BatchState.FAILED, clock())
+    assert error is not None and len(error) == 4000 and error.startswith("SendGrid refused (400)")
+    states = recipient_states(engine, send_id)
+    assert states.pop(4) == RecipientState.SKIPPED
+    assert set(states.values()) == {RecipientState.FAILED}
+
+
+def test_an_unexpected_error_during_the_request_makes_the_batch_uncertain(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 10)
+    leave(engine, 2)
+    clock = Clock()
+    run_send(runtime(engine, cfg, ScriptedTransport([RuntimeError("socket gone")]), clock), send_id)
+    state, finished, error = batch_rows(engine, send_id)[0]
+    assert (state, finished) == (BatchState.UNCERTAIN, clock())
+    assert error is not None and "socket gone" in error and "outcome unknown" in error
+    states = recipient_states(engine, send_id)
+    assert states.pop(2) == RecipientState.SKIPPED
+    assert set(states.values()) == {RecipientState.UNCERTAIN}
+
+
+def test_writes_of_a_claim_that_is_no_longer_held_change_nothing(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 10)
+    claim = batches.claim_next(engine, send_id, T0)
+    assert claim is not None
+    assert batches.record_skipped(engine, claim, [], T0)
+    for write in (
+        lambda: batches.record_skipped(engine, claim, [], T0),
+        lambda: batches.record_failed(engine, claim, "late", [], T0),
+        lambda: batches.mark_requesting(engine, claim, T0),
+    ):
+        assert write() is False
+    assert batch_rows(engine, send_id)[0][0] == BatchState.SKIPPED
