@@ -7,6 +7,7 @@ mutant costs the tests that cover its function, and a survivor costs all of them
     python scripts/mutation.py modules          the critical modules, one a line
     python scripts/mutation.py prepare MODULE   make its scratch folder; print the folder
     python scripts/mutation.py report [MODULE...]   counts, score and the undetected mutants
+    python scripts/mutation.py undetected MODULE    their names only (to check them again)
 
 The score is detected / checked: detected when a test failed (killed) or hung (timeout); "no
 tests" means no selected test runs that function and counts as undetected.
@@ -129,6 +130,8 @@ def main(argv: list[str]) -> int:
         print("\n".join(MODULES))
     elif command == "prepare" and len(args) == 1:
         print(prepare(args[0]))
+    elif command == "undetected" and len(args) == 1:
+        print("\n".join(n for n, s in statuses(args[0]).items() if s in UNDETECTED))
     elif command == "report":
         report(args or list(MODULES))
     else:
