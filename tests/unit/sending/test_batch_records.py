@@ -4,15 +4,16 @@ mutation run, scripts/mutate, found these written but never read by a test)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 
-from mailer.core.models import Batch, BatchState, RecipientState, SendRecipient
+from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
 from mailer.core.settings import Settings
-from mailer.sending import batches
+from mailer.sending import batch_repair, batches
 from mailer.sending.pipeline import run_send
-from mailer.transport.base import PermanentFailure
+from mailer.transport.base import PermanentFailure, TemporaryFailure
 from subscribers.db import transaction
 from subscribers.status import unsubscribe_everywhere
 from tests.unit.sending.helpers import T0, Clock, ScriptedTransport, emails, runtime, started_send
@@ -112,3 +113,58 @@ def test_writes_of_a_claim_that_is_no_longer_held_change_nothing(
     ):
         assert write() is False
     assert batch_rows(engine, send_id)[0][0] == BatchState.SKIPPED
+
+
+def test_a_late_answer_turns_an_uncertain_batch_sent(engine: Engine, cfg: Settings) -> None:
+    """The reaper called the batch uncertain; the worker's 202 arrives after all: the truth wins."""
+    send_id = started_send(engine, cfg, 10)
+    claim = batches.claim_next(engine, send_id, T0)
+    assert claim is not None and batches.mark_requesting(engine, claim, T0)
+    later = T0 + timedelta(seconds=61)
+    assert batch_repair.reap_stale(engine, later, lease_seconds=60) == (0, 1)
+    assert batches.record_sent(engine, claim, "msg-late", 10, [], later)
+    assert batch_rows(engine, send_id)[0] == (BatchState.SENT, later, None)
+    assert set(recipient_states(engine, send_id).values()) == {RecipientState.SENT}
+
+
+def test_a_temporary_failure_holds_back_only_its_own_batch(engine: Engine, cfg: Settings) -> None:
+    send_id = started_send(engine, cfg, 30)
+    transport = ScriptedTransport([TemporaryFailure("y" * 5000)])
+    run_send(runtime(engine, cfg, transport, Clock()), send_id)
+    assert Counter(transport.accepted) == Counter(emails(10, 30))  # the others went out
+    with engine.connect() as conn:
+        throttled = conn.scalar(select(Send.throttled_until).where(Send.id == send_id))
+        state, worker, error = conn.execute(
+            select(Batch.state, Batch.worker_id, Batch.error).where(Batch.seq == 0)
+        ).one()
+    assert throttled is None  # only a 429 holds back the whole send
+    assert (state, worker) == (BatchState.PENDING, None)  # pending again, nobody's
+    assert error is not None and len(error) == 4000
+
+
+def test_the_send_is_held_back_until_the_latest_rate_limit_reset(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 40)
+    claims = [batches.claim_next(engine, send_id, T0) for _ in range(4)]
+
+    def retry(index: int, seconds: int, throttle: bool = True) -> object:
+        claim = claims[index]
+        assert claim is not None
+        until = T0 + timedelta(seconds=seconds)
+        assert batches.record_retry(engine, claim, "429", until, throttle=throttle)
+        return retry_hold(engine, send_id)
+
+    assert retry(0, 30) == T0 + timedelta(seconds=30)
+    assert retry(1, 10) == T0 + timedelta(seconds=30)  # a shorter reset never shortens it
+    assert retry(2, 60) == T0 + timedelta(seconds=60)  # a longer one extends it
+    assert retry(3, 90, throttle=False) == T0 + timedelta(seconds=60)
+    first = claims[0]
+    assert first is not None  # a lost claim's 429 holds back nothing
+    assert not batches.record_retry(engine, first, "429", T0 + timedelta(hours=1), throttle=True)
+    assert retry_hold(engine, send_id) == T0 + timedelta(seconds=60)
+
+
+def retry_hold(engine: Engine, send_id: int) -> object:
+    with engine.connect() as conn:
+        return conn.scalar(select(Send.throttled_until).where(Send.id == send_id))
