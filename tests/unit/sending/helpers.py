@@ -69,10 +69,12 @@ class ScriptedTransport:
 
     script: list[Exception | None] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
+    payloads: list[Payload] = field(default_factory=list)
     requests: int = 0
 
     def deliver(self, payload: Payload) -> Receipt:
         self.requests += 1
+        self.payloads.append(payload)
         outcome = self.script.pop(0) if self.script else None
         if outcome is not None:
             raise outcome

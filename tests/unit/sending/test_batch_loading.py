@@ -1,0 +1,102 @@
+"""Who a claimed batch is built for, and how long its lease lasts (the mutation run,
+scripts/mutate, found these unchecked)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, update
+
+from mailer.core.settings import Settings
+from mailer.issue import placeholders as ph
+from mailer.sending import batch_repair, batches
+from mailer.sending import state as sends
+from mailer.sending.create import check_audience, create_send
+from mailer.sending.pipeline import run_send
+from subscribers.db import transaction
+from subscribers.models import Membership, Subscriber
+from subscribers.status import unsubscribe_from_list
+from subscribers.store import get_or_create_list
+from tests.unit.sending.helpers import (
+    ISSUE,
+    T0,
+    Clock,
+    ScriptedTransport,
+    emails,
+    runtime,
+    seed,
+    started_send,
+)
+
+
+@pytest.fixture
+def cfg(settings: Settings) -> Settings:
+    return settings.model_copy(update={"SEND_BATCH_SIZE": 10})
+
+
+def test_two_sends_of_one_list_each_mail_only_their_own_audience(
+    engine: Engine, cfg: Settings
+) -> None:
+    """Batch numbers repeat across sends: a batch loads the recipients of its own send only."""
+    seed(engine, 20)
+    started: list[int] = []
+    for segment in ('tags has "odd"', None):
+        list_id, _ = check_audience(engine, "weekly", segment)
+        send_id = create_send(engine, cfg, ISSUE, list_id, segment, None, False, T0)
+        sends.start_send(engine, send_id, T0, 10, "UTC")
+        started.append(send_id)
+    odd = ScriptedTransport()
+    assert run_send(runtime(engine, cfg, odd, Clock()), started[0]).finished == "done"
+    assert Counter(odd.accepted) == Counter(emails(1, 20, 2))
+    everyone = ScriptedTransport()
+    assert run_send(runtime(engine, cfg, everyone, Clock()), started[1]).finished == "done"
+    assert Counter(everyone.accepted) == Counter(emails(0, 20))
+
+
+def test_leaving_the_send_s_list_counts_even_when_still_on_another(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 10)
+    with transaction(engine) as session:  # p0003 is on "monthly" too, then leaves "weekly"
+        monthly = get_or_create_list(session, "monthly")
+        session.flush()
+        weekly = get_or_create_list(session, "weekly")
+        session.add(Membership(list_id=monthly.id, subscriber_id=4))
+        session.flush()
+        unsubscribe_from_list(session, 4, weekly.id, "test")
+    transport = ScriptedTransport()
+    assert run_send(runtime(engine, cfg, transport, Clock()), send_id).finished == "done"
+    assert Counter(transport.accepted) == Counter(set(emails(0, 10)) - {"p0003@example.org"})
+
+
+def test_each_recipient_is_greeted_by_their_own_name(engine: Engine, cfg: Settings) -> None:
+    send_id = started_send(engine, cfg, 3)
+    with transaction(engine) as session:  # p0001 has no name
+        session.execute(update(Subscriber).where(Subscriber.id == 2).values(name=""))
+    transport = ScriptedTransport()
+    run_send(runtime(engine, cfg, transport, Clock()), send_id)
+    (payload,) = transport.payloads
+    names = {
+        person["to"][0]["email"]: person["substitutions"][ph.NAME]
+        for person in payload["personalizations"]
+    }
+    assert names == {
+        "p0000@example.org": "P 0",
+        "p0001@example.org": "",
+        "p0002@example.org": "P 2",
+    }
+
+
+def test_the_lease_of_a_requested_batch_counts_from_the_request(
+    engine: Engine, cfg: Settings
+) -> None:
+    """A claim that waited 50 s for the rate limiter, then started its request: still alive
+    10 s into the request under a 60 s lease, so the reaper does not call it uncertain."""
+    send_id = started_send(engine, cfg, 10)
+    claim = batches.claim_next(engine, send_id, T0)
+    assert claim is not None
+    assert batches.mark_requesting(engine, claim, T0 + timedelta(seconds=50))
+    assert batch_repair.reap_stale(engine, T0 + timedelta(seconds=70), 60) == (0, 0)
+    assert batch_repair.reap_stale(engine, T0 + timedelta(seconds=111), 60) == (0, 1)
