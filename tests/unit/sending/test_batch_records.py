@@ -168,3 +168,25 @@ def test_the_send_is_held_back_until_the_latest_rate_limit_reset(
 def retry_hold(engine: Engine, send_id: int) -> object:
     with engine.connect() as conn:
         return conn.scalar(select(Send.throttled_until).where(Send.id == send_id))
+
+
+def test_the_reaper_frees_claims_older_than_the_lease_and_judges_requested_ones(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 20)
+    idle, asked = batches.claim_next(engine, send_id, T0), batches.claim_next(engine, send_id, T0)
+    assert idle is not None and asked is not None
+    assert batches.mark_requesting(engine, asked, T0)
+    at_the_lease = T0 + timedelta(seconds=60)
+    assert batch_repair.reap_stale(engine, at_the_lease, lease_seconds=60) == (0, 0)
+    later = at_the_lease + timedelta(seconds=1)
+    assert batch_repair.reap_stale(engine, later, lease_seconds=60) == (1, 1)
+    with engine.connect() as conn:
+        rows = {
+            seq: (state, worker, finished)
+            for seq, state, worker, finished in conn.execute(
+                select(Batch.seq, Batch.state, Batch.worker_id, Batch.finished_at)
+            )
+        }
+    assert rows[0] == (BatchState.PENDING, None, None)  # free for anyone, nobody's
+    assert rows[1] == (BatchState.UNCERTAIN, asked.token, later)
