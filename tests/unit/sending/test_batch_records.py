@@ -4,19 +4,30 @@ mutation run, scripts/mutate, found these written but never read by a test)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
 from mailer.core.settings import Settings
 from mailer.sending import batch_repair, batches
-from mailer.sending.pipeline import run_send
+from mailer.sending import state as sends
+from mailer.sending.create import check_audience, create_send
+from mailer.sending.pipeline import run_send, seconds_until_claimable, utcnow
+from mailer.sending.plan import RetryPolicy
 from mailer.transport.base import PermanentFailure, TemporaryFailure
 from subscribers.db import transaction
 from subscribers.status import unsubscribe_everywhere
-from tests.unit.sending.helpers import T0, Clock, ScriptedTransport, emails, runtime, started_send
+from tests.unit.sending.helpers import (
+    ISSUE,
+    T0,
+    Clock,
+    ScriptedTransport,
+    emails,
+    runtime,
+    started_send,
+)
 
 
 @pytest.fixture
@@ -190,3 +201,49 @@ def test_the_reaper_frees_claims_older_than_the_lease_and_judges_requested_ones(
         }
     assert rows[0] == (BatchState.PENDING, None, None)  # free for anyone, nobody's
     assert rows[1] == (BatchState.UNCERTAIN, asked.token, later)
+
+
+def test_without_retry_after_a_temporary_failure_waits_only_the_backoff(
+    engine: Engine, cfg: Settings
+) -> None:
+    """A zero backoff retries in the same run, and giving up records when it did."""
+    send_id = started_send(engine, cfg, 10)
+    clock = Clock()
+    transport = ScriptedTransport([TemporaryFailure("503")])
+    rt = runtime(engine, cfg, transport, clock)
+    rt.retry = RetryPolicy(base=0, cap=0)
+    assert run_send(rt, send_id).finished == "done" and transport.requests == 2
+    cfg1 = cfg.model_copy(update={"SEND_MAX_ATTEMPTS": 1})
+    second = started_send_again(engine, cfg1)
+    clock.advance(9)
+    run_send(runtime(engine, cfg1, ScriptedTransport([TemporaryFailure("503")]), clock), second)
+    state, finished, error = batch_rows(engine, second)[0]
+    assert (state, finished) == (BatchState.FAILED, clock())
+    assert error is not None and error.startswith("gave up after 1 attempts")
+
+
+def started_send_again(engine: Engine, cfg: Settings) -> int:
+    list_id, _ = check_audience(engine, "weekly", None)
+    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
+    sends.start_send(engine, send_id, T0, 10, "UTC")
+    return send_id
+
+
+def test_the_wait_until_more_work_counts_this_send_s_pending_batches_only(
+    engine: Engine, cfg: Settings
+) -> None:
+    send_id = started_send(engine, cfg, 20)
+    started_send_again(engine, cfg)  # another send, due now
+    retried, done = batches.claim_next(engine, send_id, T0), batches.claim_next(engine, send_id, T0)
+    assert retried is not None and done is not None
+    batches.record_retry(engine, retried, "503", T0 + timedelta(seconds=30), throttle=False)
+    batches.record_sent(engine, done, "m", 10, [], T0)
+    assert seconds_until_claimable(engine, send_id, T0) == 30
+    with transaction(engine) as session:  # local time: not due for two minutes anyway
+        session.execute(
+            update(Batch)
+            .where(Batch.id == retried.batch_id)
+            .values(due_at=T0 + timedelta(seconds=120))
+        )
+    assert seconds_until_claimable(engine, send_id, T0) == 120
+    assert utcnow().tzinfo is UTC
