@@ -33,11 +33,6 @@ from tests.unit.sending.helpers import (
 )
 
 
-@pytest.fixture
-def cfg(settings: Settings) -> Settings:
-    return settings.model_copy(update={"SEND_BATCH_SIZE": 10})
-
-
 def test_two_sends_of_one_list_each_mail_only_their_own_audience(
     engine: Engine, cfg: Settings
 ) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, timedelta
 
-import pytest
 from sqlalchemy import Engine, select, update
 
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
@@ -28,11 +27,6 @@ from tests.unit.sending.helpers import (
     runtime,
     started_send,
 )
-
-
-@pytest.fixture
-def cfg(settings: Settings) -> Settings:
-    return settings.model_copy(update={"SEND_BATCH_SIZE": 10})
 
 
 def leave(engine: Engine, *numbers: int) -> None:

@@ -39,11 +39,6 @@ CLAIMERS = 8
 LEASE = 60.0
 
 
-@pytest.fixture
-def cfg(settings: Settings) -> Settings:
-    return settings.model_copy(update={"SEND_BATCH_SIZE": 10})
-
-
 def claim_all(url: str, send_id: int, start: threading.Barrier) -> list[batches.Claim]:
     """One claimer with its own engine (so its own connections): claims until none is left."""
     own = make_engine(url)
