@@ -138,6 +138,56 @@ def test_group_unsubscribe_leaves_only_that_list_and_the_person_stays_active(
     assert ann.id in _audience(engine, other)  # still mailed on the other list
 
 
+def test_a_group_unsubscriber_s_other_events_still_apply_in_order(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """People with a group unsubscribe take the one-by-one path: their bounce, complaint or
+    global unsubscribe in the same delivery applies there too, at the event's own time."""
+    t0 = int(time.time()) - 600
+    ids = issue.subscribers
+
+    def of(email: str, kind: str, at: int, **fields: Any) -> dict[str, Any]:
+        return tagged(kind, email, issue.send_id, ids[email], issue.list_id, timestamp=at, **fields)
+
+    _post(
+        client,
+        signer,
+        [
+            of("ann@example.com", "group_unsubscribe", t0),
+            of("ann@example.com", "bounce", t0 + 60, type="bounce", reason="550 gone"),
+            of("bob@example.com", "group_unsubscribe", t0),
+            of("bob@example.com", "unsubscribe", t0 + 120),
+            of("cy@example.com", "group_unsubscribe", t0),
+            of("cy@example.com", "spamreport", t0 + 30),
+        ],
+    )
+    ann, bob, cy = (_person(engine, email) for email in ids)
+    assert (ann.status, ann.status_reason) == ("bounced", "sendgrid bounce: 550 gone")
+    assert (bob.status, bob.status_reason) == ("unsubscribed", "sendgrid:unsubscribe")
+    assert bob.unsubscribed_at is not None and int(bob.unsubscribed_at.timestamp()) == t0 + 120
+    assert (cy.status, cy.status_reason) == ("complained", "sendgrid spamreport")
+    with engine.connect() as conn:
+        left = conn.execute(
+            select(Membership.unsubscribe_source, Membership.unsubscribed_at).where(
+                Membership.list_id == issue.list_id
+            )
+        ).all()
+    assert {source for source, _ in left} == {"sendgrid:group_unsubscribe"}
+    assert {int(when.timestamp()) for _, when in left} == {t0}
+
+
+def test_a_group_unsubscribe_without_the_list_argument_leaves_the_send_s_list(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    kind = "group_unsubscribe"
+    bare = event(kind, "ann@example.com", nl_send_id=str(issue.send_id), asm_group_id=7)
+    bare["nl_subscriber_id"] = str(issue.subscribers["ann@example.com"])
+    _post(client, signer, [bare])
+    ann = _person(engine)
+    assert ann.status == "active"
+    assert ann.id not in _audience(engine, issue.list_id)
+
+
 @pytest.mark.parametrize(
     ("reason", "status"),
     [
