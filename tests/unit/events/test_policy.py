@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from mailer.events.policy import Verdict, verdict
 from subscribers.audience import audience_query
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber
+from subscribers.status import resubscribe
 from tests.unit.events.conftest import SentIssue, make_send
 from tests.unit.events.helpers import Signer, body_of, event, tagged
 
@@ -176,16 +177,39 @@ def test_a_group_unsubscriber_s_other_events_still_apply_in_order(
     assert {int(when.timestamp()) for _, when in left} == {t0}
 
 
-def test_a_group_unsubscribe_without_the_list_argument_leaves_the_send_s_list(
-    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+@pytest.mark.parametrize("carried", ["nl_send_id", "nl_list_id"])
+def test_a_group_unsubscribe_finds_its_list_from_either_argument(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue, carried: str
 ) -> None:
-    kind = "group_unsubscribe"
-    bare = event(kind, "ann@example.com", nl_send_id=str(issue.send_id), asm_group_id=7)
+    """Only the send (the list is looked up) or only the list: either way that list is left."""
+    value = issue.send_id if carried == "nl_send_id" else issue.list_id
+    fields = {carried: str(value), "sg_message_id": "unknown0.filter"}  # no send from it either
+    bare = event("group_unsubscribe", "ann@example.com", asm_group_id=7, **fields)
     bare["nl_subscriber_id"] = str(issue.subscribers["ann@example.com"])
     _post(client, signer, [bare])
     ann = _person(engine)
     assert ann.status == "active"
     assert ann.id not in _audience(engine, issue.list_id)
+
+
+def test_soft_failures_count_messages_not_retries_and_never_hard_bounces(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """Without a send id a message is known by its SendGrid id; an old hard bounce (before the
+    person came back) is not a soft failure."""
+    now = int(time.time())
+    ann_id = issue.subscribers["ann@example.com"]
+    _post(client, signer, [_ann(issue, "bounce", type="bounce", timestamp=now - 5 * DAY)])
+    with transaction(engine) as session:
+        resubscribe(session, ann_id, [issue.list_id])
+        session.execute(update(Subscriber).where(Subscriber.id == ann_id).values(status="active"))
+    retries = [  # one message of no known send (one sg_message_id), retried three times
+        event("deferred", "ann@example.com", timestamp=now - 60 * i, sg_message_id="other.f1")
+        for i in range(3)
+    ]
+    blocked = _ann(issue, "bounce", type="blocked", timestamp=now, nl_send_id="77")
+    _post(client, signer, [*retries, blocked])
+    assert _person(engine).status == "active"  # 2 failures (the old hard bounce is not one)
 
 
 @pytest.mark.parametrize(
