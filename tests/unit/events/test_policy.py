@@ -164,6 +164,7 @@ def test_a_group_unsubscriber_s_other_events_still_apply_in_order(
     )
     ann, bob, cy = (_person(engine, email) for email in ids)
     assert (ann.status, ann.status_reason) == ("bounced", "sendgrid bounce: 550 gone")
+    assert int(ann.updated_at.timestamp()) == t0 + 60  # the bounce's own time
     assert (bob.status, bob.status_reason) == ("unsubscribed", "sendgrid:unsubscribe")
     assert bob.unsubscribed_at is not None and int(bob.unsubscribed_at.timestamp()) == t0 + 120
     assert (cy.status, cy.status_reason) == ("complained", "sendgrid spamreport")
