@@ -283,12 +283,18 @@ def test_a_reimport_updates_zone_and_attributes_and_repeated_rows_merge(
     bob, cy = person(engine, "bob@example.com"), person(engine, "cy@example.com")
     assert (bob.name, bob.timezone, bob.status) == ("Bob", "Asia/Tokyo", Status.ACTIVE)
     assert (cy.name, cy.status) == ("Cy", Status.UNSUBSCRIBED)
-    again = write(workdir / "b.csv", head + "ann@example.com,,America/New_York,active,Nice\n")
-    assert import_csv(engine, again).updated == 1
+    again = write(
+        workdir / "b.csv",
+        head + "ann@example.com,,America/New_York,active,Nice\n"
+        "bob@example.com,,Europe/Berlin,,\ncy@example.com,,,,Rome\n",  # zone only, city only
+    )
+    assert import_csv(engine, again).updated == 3
+    assert person(engine, "bob@example.com").timezone == "Europe/Berlin"
+    assert person(engine, "cy@example.com").attrs == {"city": "Rome"}
     ann = person(engine, "ann@example.com")
     assert (ann.name, ann.timezone, ann.status) == ("Ann", "America/New_York", Status.ACTIVE)
     assert ann.attrs == {"city": "Nice"}
-    assert import_csv(engine, again).unchanged == 1
+    assert import_csv(engine, again).unchanged == 3
     back = write(workdir / "c.csv", head + "ann@example.com,,,pending,\n")
     import_csv(engine, back)
     assert person(engine, "ann@example.com").status == Status.ACTIVE
