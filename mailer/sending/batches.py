@@ -239,12 +239,14 @@ def _set_recipients(
 
 
 def _set_batch_recipients(session: Session, claim: Claim, state: RecipientState) -> None:
+    # `uncertain` too: the reaper may have judged the batch before its late answer came in.
+    undecided = (RecipientState.QUEUED, RecipientState.UNCERTAIN)
     session.execute(
         update(SendRecipient)
         .where(
             SendRecipient.send_id == claim.send_id,
             SendRecipient.batch_seq == claim.seq,
-            SendRecipient.state == RecipientState.QUEUED,
+            SendRecipient.state.in_(undecided),
         )
         .values(state=state)
     )

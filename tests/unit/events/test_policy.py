@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from mailer.events.policy import Verdict, verdict
 from subscribers.audience import audience_query
 from subscribers.db import transaction
-from subscribers.models import Membership, Subscriber
+from subscribers.models import MailingList, Membership, Subscriber
+from subscribers.status import resubscribe
 from tests.unit.events.conftest import SentIssue, make_send
 from tests.unit.events.helpers import Signer, body_of, event, tagged
 
@@ -112,6 +113,104 @@ def test_group_unsubscribe_leaves_the_list_of_the_send(
         ).one()
     assert tuple(membership) == ("unsubscribed", "sendgrid:group_unsubscribe")
     assert ann.id not in _audience(engine, issue.list_id)
+
+
+def test_group_unsubscribe_leaves_only_that_list_and_the_person_stays_active(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """One unsubscribe group is one list: the person's other lists and status are untouched."""
+    ann_id = issue.subscribers["ann@example.com"]
+    with transaction(engine) as session:  # ann is on a second list too
+        monthly = MailingList(name="monthly")
+        session.add(monthly)
+        session.flush()
+        session.add(Membership(list_id=monthly.id, subscriber_id=ann_id))
+        other = monthly.id
+    _post(client, signer, [_ann(issue, "group_unsubscribe", asm_group_id=7)])
+    ann = _person(engine)
+    assert (ann.status, ann.unsubscribed_at) == ("active", None)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Membership.list_id, Membership.status).where(Membership.subscriber_id == ann.id)
+        )
+        memberships = {list_id: status for list_id, status in rows}
+    assert memberships == {issue.list_id: "unsubscribed", other: "subscribed"}
+    assert ann.id not in _audience(engine, issue.list_id)
+    assert ann.id in _audience(engine, other)  # still mailed on the other list
+
+
+def test_a_group_unsubscriber_s_other_events_still_apply_in_order(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """People with a group unsubscribe take the one-by-one path: their bounce, complaint or
+    global unsubscribe in the same delivery applies there too, at the event's own time."""
+    t0 = int(time.time()) - 600
+    ids = issue.subscribers
+
+    def of(email: str, kind: str, at: int, **fields: Any) -> dict[str, Any]:
+        return tagged(kind, email, issue.send_id, ids[email], issue.list_id, timestamp=at, **fields)
+
+    _post(
+        client,
+        signer,
+        [
+            of("ann@example.com", "group_unsubscribe", t0),
+            of("ann@example.com", "bounce", t0 + 60, type="bounce", reason="550 gone"),
+            of("bob@example.com", "group_unsubscribe", t0),
+            of("bob@example.com", "unsubscribe", t0 + 120),
+            of("cy@example.com", "group_unsubscribe", t0),
+            of("cy@example.com", "spamreport", t0 + 30),
+        ],
+    )
+    ann, bob, cy = (_person(engine, email) for email in ids)
+    assert (ann.status, ann.status_reason) == ("bounced", "sendgrid bounce: 550 gone")
+    assert int(ann.updated_at.timestamp()) == t0 + 60  # the bounce's own time
+    assert (bob.status, bob.status_reason) == ("unsubscribed", "sendgrid:unsubscribe")
+    assert bob.unsubscribed_at is not None and int(bob.unsubscribed_at.timestamp()) == t0 + 120
+    assert (cy.status, cy.status_reason) == ("complained", "sendgrid spamreport")
+    with engine.connect() as conn:
+        left = conn.execute(
+            select(Membership.unsubscribe_source, Membership.unsubscribed_at).where(
+                Membership.list_id == issue.list_id
+            )
+        ).all()
+    assert {source for source, _ in left} == {"sendgrid:group_unsubscribe"}
+    assert {int(when.timestamp()) for _, when in left} == {t0}
+
+
+@pytest.mark.parametrize("carried", ["nl_send_id", "nl_list_id"])
+def test_a_group_unsubscribe_finds_its_list_from_either_argument(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue, carried: str
+) -> None:
+    """Only the send (the list is looked up) or only the list: either way that list is left."""
+    value = issue.send_id if carried == "nl_send_id" else issue.list_id
+    fields = {carried: str(value), "sg_message_id": "unknown0.filter"}  # no send from it either
+    bare = event("group_unsubscribe", "ann@example.com", asm_group_id=7, **fields)
+    bare["nl_subscriber_id"] = str(issue.subscribers["ann@example.com"])
+    _post(client, signer, [bare])
+    ann = _person(engine)
+    assert ann.status == "active"
+    assert ann.id not in _audience(engine, issue.list_id)
+
+
+def test_soft_failures_count_messages_not_retries_and_never_hard_bounces(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """Without a send id a message is known by its SendGrid id; an old hard bounce (before the
+    person came back) is not a soft failure."""
+    now = int(time.time())
+    ann_id = issue.subscribers["ann@example.com"]
+    _post(client, signer, [_ann(issue, "bounce", type="bounce", timestamp=now - 5 * DAY)])
+    with transaction(engine) as session:
+        resubscribe(session, ann_id, [issue.list_id])
+        session.execute(update(Subscriber).where(Subscriber.id == ann_id).values(status="active"))
+    retries = [  # one message of no known send (one sg_message_id), retried three times
+        event("deferred", "ann@example.com", timestamp=now - 60 * i, sg_message_id="other.f1")
+        for i in range(3)
+    ]
+    blocked = _ann(issue, "bounce", type="blocked", timestamp=now, nl_send_id="77")
+    _post(client, signer, [*retries, blocked])
+    assert _person(engine).status == "active"  # 2 failures (the old hard bounce is not one)
 
 
 @pytest.mark.parametrize(

@@ -23,11 +23,11 @@ from typer.testing import CliRunner
 from mailer.cli.main import app
 from mailer.core.settings import Settings
 from mailer.tasks.app import QUEUES
+from tests.fixtures.shared import shared_file
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
-INTERFACE = ROOT.parent / "shared" / "interface.md"
 # Debian's docker-compose package (installed by `scripts/setup --test`) ships the spec's schema.
 COMPOSE_SCHEMA = Path("/usr/lib/python3/dist-packages/compose/config/compose_spec.json")
 
@@ -218,9 +218,7 @@ def test_env_example_lists_every_setting() -> None:
 
 
 def test_env_example_lists_every_interface_variable() -> None:
-    if not INTERFACE.exists():
-        pytest.skip(f"{INTERFACE} is not beside this checkout")
-    wanted = interface_variables(INTERFACE.read_text())
+    wanted = interface_variables(shared_file("interface.md").read_text())
     assert {"DATABASE_URL", "SECRET_KEY", "SEND_RATE_PER_SECOND"} <= wanted
     assert wanted - env_example_names() == set()
 

@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
 from mailer.issue import placeholders as ph
-from mailer.sending.create import Frozen
+from mailer.sending.create import Frozen, check_audience, create_send
 from mailer.sending.pipeline import Runtime
 from mailer.sending.plan import RetryPolicy
+from mailer.sending.state import start_send
 from mailer.transport.base import Payload, Receipt
 from subscribers.db import transaction
 from subscribers.store import add_subscriber, get_or_create_list
@@ -27,6 +28,15 @@ ISSUE = Frozen(
     text=f"Hi {ph.NAME}\n{ph.UNSUBSCRIBE_URL}",
 )
 T0 = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+def started_send(engine: Engine, cfg: Settings, people: int, batch_size: int = 10) -> int:
+    """`people` subscribers on "weekly" and a send to all of them, started (frozen) at T0."""
+    seed(engine, people)
+    list_id, _ = check_audience(engine, "weekly", None)
+    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
+    start_send(engine, send_id, T0, batch_size, "UTC")
+    return send_id
 
 
 def seed(engine: Engine, count: int, list_name: str = "weekly", **per: Any) -> int:
@@ -59,10 +69,12 @@ class ScriptedTransport:
 
     script: list[Exception | None] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
+    payloads: list[Payload] = field(default_factory=list)
     requests: int = 0
 
     def deliver(self, payload: Payload) -> Receipt:
         self.requests += 1
+        self.payloads.append(payload)
         outcome = self.script.pop(0) if self.script else None
         if outcome is not None:
             raise outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mailer.issue import placeholders as ph
 from mailer.readers.links import Purpose, Signer
 from mailer.sending.payload import (
@@ -104,6 +106,7 @@ def test_only_placeholders_the_issue_uses_are_substituted() -> None:
 def test_a_test_copy_says_so() -> None:
     copy = build_payload(as_test_copy(MESSAGE), ctx(), [Recipient(0, "me@example.org", "Me")])
     assert copy["subject"].startswith("[TEST] ")
+    assert copy["categories"] == ["newsletter", "test"]  # so reports can leave it out
     assert validate_mail_send(copy) == []
 
 
@@ -121,3 +124,18 @@ def test_a_subscribers_own_copy_has_no_banner_slot() -> None:
 
     text = f"Brand\n\n{TEXT_BANNER_MARKER}\n\nSubject\n=======\n"
     assert without_banner(text) == "Brand\n\nSubject\n=======\n"
+
+
+def test_the_list_id_is_a_phrase_and_a_slug_of_the_list_name() -> None:
+    """Called inside the test (MESSAGE above is built at import, before a mutant is active)."""
+    assert list_id_header("Weekly Bits", "l.example") == "Weekly Bits <weekly-bits.l.example>"
+    assert list_id_header("  R&D: News!! ", "l.example") == "R&D: News!! <r-d-news.l.example>"
+    assert list_id_header('Été"2026', "l.example") == "Été 2026 <t-2026.l.example>"
+    assert list_id_header("<;>", "l.example") == "<list.l.example>"
+
+
+def test_the_sender_s_name_is_cleaned_or_left_out() -> None:
+    named = build_payload(replace(MESSAGE, from_name='The "Weekly", Bits'), ctx(), people(1))
+    assert named["from"] == {"email": "news@example.com", "name": "The Weekly Bits"}
+    bare = build_payload(replace(MESSAGE, from_name=" ; "), ctx(), people(1))
+    assert bare["from"] == {"email": "news@example.com"}

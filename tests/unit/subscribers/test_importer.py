@@ -261,3 +261,40 @@ def test_progress_is_reported_in_bytes(engine: Engine, workdir: Path) -> None:
     seen: list[tuple[int, int]] = []
     import_csv(engine, path, progress=lambda done, total: seen.append((done, total)), batch_rows=4)
     assert len(seen) == 3 and seen[-1] == (path.stat().st_size, path.stat().st_size)
+
+
+def test_a_reimport_updates_zone_and_attributes_and_repeated_rows_merge(
+    engine: Engine, workdir: Path
+) -> None:
+    """What the mutation run found unchecked: merged repeats keep the first row's cells where
+    the later one is empty; a re-import changes zone, attributes, pending -> active, and only
+    those; the same file again changes nothing; active never goes back to pending."""
+    head = "email,name,timezone,status,city\n"
+    first = import_csv(
+        engine,
+        write(
+            workdir / "a.csv",
+            head + "ann@example.com,Ann,Europe/Paris,pending,Paris\n"
+            "bob@example.com,Bob,Asia/Tokyo,,Lyon\nbob@example.com,,,,\n"
+            "cy@example.com,,,unsubscribed,\ncy@example.com,Cy,,,\n",
+        ),
+    )
+    assert (first.added, first.rejected) == (3, 0)
+    bob, cy = person(engine, "bob@example.com"), person(engine, "cy@example.com")
+    assert (bob.name, bob.timezone, bob.status) == ("Bob", "Asia/Tokyo", Status.ACTIVE)
+    assert (cy.name, cy.status) == ("Cy", Status.UNSUBSCRIBED)
+    again = write(
+        workdir / "b.csv",
+        head + "ann@example.com,,America/New_York,active,Nice\n"
+        "bob@example.com,,Europe/Berlin,,\ncy@example.com,,,,Rome\n",  # zone only, city only
+    )
+    assert import_csv(engine, again).updated == 3
+    assert person(engine, "bob@example.com").timezone == "Europe/Berlin"
+    assert person(engine, "cy@example.com").attrs == {"city": "Rome"}
+    ann = person(engine, "ann@example.com")
+    assert (ann.name, ann.timezone, ann.status) == ("Ann", "America/New_York", Status.ACTIVE)
+    assert ann.attrs == {"city": "Nice"}
+    assert import_csv(engine, again).unchanged == 3
+    back = write(workdir / "c.csv", head + "ann@example.com,,,pending,\n")
+    import_csv(engine, back)
+    assert person(engine, "ann@example.com").status == Status.ACTIVE

@@ -9,6 +9,7 @@ import pytest
 from subscribers.segment_eval import Record, evaluate
 from subscribers.segment_parser import Bool, Compare, Field, In, Lit, Not, parse
 from subscribers.segments import SegmentError
+from tests.fixtures.shared import shared_file
 
 
 def test_and_binds_tighter_than_or() -> None:
@@ -48,14 +49,47 @@ def test_values() -> None:
     )
 
 
-def test_the_examples_of_the_interface_parse() -> None:
-    for expr in (
-        'tags has "investors" and attr.country in ("FR", "DE")',
-        'not tags has "press" or attr.plan = "pro"',
-        "attr.score >= 3 and created_at >= 2026-01-01",
-        'email ends_with "@example.org" and timezone = "Europe/Paris"',
-    ):
-        parse(expr)
+INTERFACE_EXAMPLES = {
+    'tags has "investors" and attr.country in ("FR", "DE")': Bool(
+        "and",
+        (
+            Compare(Field("tags"), "has", Lit("investors", True)),
+            In(Field("attr", "country"), (Lit("FR", True), Lit("DE", True))),
+        ),
+    ),
+    'not tags has "press" or attr.plan = "pro"': Bool(  # `not` binds tighter than `or`
+        "or",
+        (
+            Not(Compare(Field("tags"), "has", Lit("press", True))),
+            Compare(Field("attr", "plan"), "=", Lit("pro", True)),
+        ),
+    ),
+    "attr.score >= 3 and created_at >= 2026-01-01": Bool(
+        "and",
+        (
+            Compare(Field("attr", "score"), ">=", Lit(3, False)),
+            Compare(Field("created_at"), ">=", Lit(date(2026, 1, 1), False)),
+        ),
+    ),
+    'email ends_with "@example.org" and timezone = "Europe/Paris"': Bool(
+        "and",
+        (
+            Compare(Field("email"), "ends_with", Lit("@example.org", True)),
+            Compare(Field("timezone"), "=", Lit("Europe/Paris", True)),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("expr", sorted(INTERFACE_EXAMPLES))
+def test_the_examples_of_the_interface_parse(expr: str) -> None:
+    assert parse(expr) == INTERFACE_EXAMPLES[expr]
+
+
+def test_the_examples_are_the_ones_the_interface_gives() -> None:
+    text = shared_file("interface.md").read_text()
+    section = text.split("## Segment expressions", 1)[1].split("```")[1]
+    assert [line for line in section.splitlines() if line.strip()] == list(INTERFACE_EXAMPLES)
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, select, update
 
 from subscribers.db import transaction
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber
+from subscribers.status import resubscribe, suppress, unsubscribe_everywhere
 from subscribers.status_batch import StatusBatch
 from subscribers.store import add_subscriber
 
@@ -58,3 +60,44 @@ def test_a_stronger_status_committed_meanwhile_is_not_overwritten(engine: Engine
     with transaction(engine) as session:
         batch.write(session)
     assert statuses(engine) == {"dee@example.com": "complained"}
+
+
+def test_the_one_by_one_changes_record_when_why_and_whether(engine: Engine) -> None:
+    """subscribers.status itself (what the mutation run found unchecked): each change says
+    whether it changed anything, and records its own time and reason."""
+    ann, bob = people(engine, "ann@example.com", "bob@example.com")
+    with transaction(engine) as session:
+        with pytest.raises(ValueError, match="active is not a suppression status"):
+            suppress(session, ann, Status.ACTIVE, "typo")
+        assert suppress(session, ann, Status.BOUNCED, "sendgrid bounce", T0)
+        assert not suppress(session, ann, Status.BOUNCED, "again", T0 + timedelta(1))
+        assert unsubscribe_everywhere(session, bob, "page", T0 + timedelta(2))
+        assert not unsubscribe_everywhere(session, bob, "page", T0 + timedelta(3))
+    with engine.connect() as conn:
+        rows = {
+            sid: (status, reason, updated)
+            for sid, status, reason, updated in conn.execute(
+                select(
+                    Subscriber.id,
+                    Subscriber.status,
+                    Subscriber.status_reason,
+                    Subscriber.updated_at,
+                )
+            )
+        }
+        left = conn.execute(
+            select(Membership.unsubscribed_at).where(Membership.subscriber_id == bob)
+        ).scalar_one()
+    assert rows[ann] == (Status.BOUNCED, "sendgrid bounce", T0)
+    assert rows[bob][:2] == (Status.UNSUBSCRIBED, "page") and left == T0 + timedelta(2)
+    with transaction(engine) as session:
+        resubscribe(session, bob, [1])
+    with engine.connect() as conn:
+        reason = conn.scalar(select(Subscriber.status_reason).where(Subscriber.id == bob))
+        membership = conn.execute(
+            select(
+                Membership.status, Membership.unsubscribed_at, Membership.unsubscribe_source
+            ).where(Membership.subscriber_id == bob)
+        ).one()
+    assert reason == "resubscribed"
+    assert tuple(membership) == (MembershipStatus.SUBSCRIBED, None, None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,17 +16,13 @@ from mailer.transport.mail_schema import (
     schema_errors,
     validate_mail_send,
 )
+from tests.fixtures.shared import shared_file
 from tests.unit.transport.payloads import newsletter, personalization
-
-SHARED_SCHEMA = (
-    Path(__file__).resolve().parents[3] / ".." / "shared" / "sendgrid" / "tsg_mail_v3.json"
-)
 
 
 def test_the_bundled_schema_is_the_shared_one_unmodified() -> None:
-    if not SHARED_SCHEMA.exists():
-        pytest.skip("no shared/ folder beside the repository")
-    assert SCHEMA_PATH.read_bytes() == SHARED_SCHEMA.read_bytes()
+    shared = shared_file("sendgrid/tsg_mail_v3.json")
+    assert SCHEMA_PATH.read_bytes() == shared.read_bytes()
 
 
 @pytest.mark.parametrize("name", sorted(bundled_examples()))
