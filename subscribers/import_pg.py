@@ -41,7 +41,8 @@ _TAGS = "COALESCE(string_to_array(s.tags, ';'), '{}')"
 # One row per staged person: what it will be, and what of it changes.
 _PLAN = f"""
 CREATE TEMP TABLE import_plan ON COMMIT DROP AS
-SELECT s.seq, s.email, s.email_norm, sub.id,
+SELECT s.seq, s.email, s.email_norm, sub.id IS NULL AS is_new,
+  COALESCE(sub.id, nextval(CAST(:id_sequence AS regclass))) AS id,
   COALESCE(s.name, sub.name, '') AS name,
   COALESCE(s.timezone, sub.timezone) AS timezone,
   COALESCE(sub.attrs, '{{}}'::jsonb) || CAST(s.attrs AS jsonb) AS attrs,
@@ -62,21 +63,22 @@ SELECT s.seq, s.email, s.email_norm, sub.id,
     SELECT 1 FROM memberships m WHERE m.list_id = :list_id AND m.subscriber_id = sub.id))
     AS joins
 FROM import_stage s LEFT JOIN subscribers sub ON sub.email_norm = s.email_norm
+ORDER BY s.seq
 """
 _COUNTS = """
-SELECT count(*) FILTER (WHERE id IS NULL),
-  count(*) FILTER (WHERE id IS NOT NULL AND (columns_changed OR status_changed
+SELECT count(*) FILTER (WHERE is_new),
+  count(*) FILTER (WHERE NOT is_new AND (columns_changed OR status_changed
     OR cardinality(new_tags) > 0 OR joins)),
   count(*) FILTER (WHERE refused)
 FROM import_plan
 """
 _INSERT = """
-INSERT INTO subscribers (email, email_norm, name, status, timezone, attrs, unsubscribed_at,
+INSERT INTO subscribers (id, email, email_norm, name, status, timezone, attrs, unsubscribed_at,
   consent_source, consent_at, created_at, updated_at, bounce_count, soft_bounce_count)
-SELECT email, email_norm, name, status, timezone, attrs,
+SELECT id, email, email_norm, name, status, timezone, attrs,
   CASE WHEN status = 'unsubscribed' THEN CAST(:now AS timestamptz) END,
   'import', :now, :now, :now, 0, 0
-FROM import_plan WHERE id IS NULL ORDER BY seq
+FROM import_plan WHERE is_new ORDER BY id
 """
 _UPDATE = """
 UPDATE subscribers sub SET name = p.name, timezone = p.timezone, attrs = p.attrs,
@@ -84,21 +86,20 @@ UPDATE subscribers sub SET name = p.name, timezone = p.timezone, attrs = p.attrs
   status_reason = CASE WHEN p.status_changed THEN 'import' ELSE sub.status_reason END,
   unsubscribed_at = CASE WHEN NOT p.status_changed THEN sub.unsubscribed_at
     WHEN p.status = 'unsubscribed' THEN CAST(:now AS timestamptz) END
-FROM import_plan p WHERE p.id = sub.id AND (p.columns_changed OR p.status_changed)
+FROM import_plan p
+WHERE p.id = sub.id AND NOT p.is_new AND (p.columns_changed OR p.status_changed)
 """
 _ADD_TAGS = """
 INSERT INTO subscriber_tags (subscriber_id, tag)
-SELECT sub.id, t FROM import_plan p JOIN subscribers sub ON sub.email_norm = p.email_norm
-CROSS JOIN unnest(p.new_tags) AS t WHERE cardinality(p.new_tags) > 0
-ON CONFLICT DO NOTHING
+SELECT p.id, t FROM import_plan p CROSS JOIN unnest(p.new_tags) AS t
+WHERE cardinality(p.new_tags) > 0
 """
 _JOIN = """
 INSERT INTO memberships (list_id, subscriber_id, status, created_at)
-SELECT :list_id, sub.id,
+SELECT :list_id, p.id,
   CASE WHEN p.status IN ('unsubscribed', 'bounced', 'complained') THEN 'unsubscribed'
        ELSE 'subscribed' END, :now
-FROM import_plan p JOIN subscribers sub ON sub.email_norm = p.email_norm WHERE p.joins
-ON CONFLICT DO NOTHING
+FROM import_plan p WHERE p.joins ORDER BY p.id
 """
 
 
@@ -150,6 +151,9 @@ class Stage:
 def merge(conn: Connection, list_id: int | None, now: datetime | None = None) -> Merged:
     """Apply the staged rows to the subscribers, their tags and the list, set-based."""
     params: dict[str, Any] = {"list_id": list_id, "now": now or utcnow()}
+    params["id_sequence"] = conn.execute(
+        text("SELECT pg_get_serial_sequence('subscribers', 'id')")
+    ).scalar_one()
     conn.exec_driver_sql("CREATE UNIQUE INDEX ON import_stage (email_norm)")
     conn.exec_driver_sql("ANALYZE import_stage")
     conn.execute(text(_PLAN), params)
