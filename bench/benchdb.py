@@ -1,4 +1,4 @@
-"""What every bench script shares: `--db sqlite|postgresql|both`, the database, a side-by-side table.
+"""Shared by the bench scripts: `--db sqlite|postgresql|both`, the database, a side-by-side table.
 
 PostgreSQL is a throwaway cluster started like the tests start theirs (tests/fixtures/services.py);
 `--durable` keeps PostgreSQL's default fsync/synchronous_commit, as a production server runs.

@@ -26,12 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchdb import add_db_option, database, kinds, side_by_side  # noqa: E402
+from benchdb import add_db_option, database, kinds, side_by_side
 
-from mailer.ops.migrate import upgrade  # noqa: E402
-from subscribers.db import make_engine, transaction  # noqa: E402
-from subscribers.importer import import_csv  # noqa: E402
-from subscribers.store import find_list, segment_count  # noqa: E402
+from mailer.ops.migrate import upgrade
+from subscribers.db import make_engine, transaction
+from subscribers.importer import import_csv
+from subscribers.store import find_list, segment_count
 
 TAGS = ["investors", "press", "founders", "engineers", "vip", "alumni"]
 ZONES = ["Europe/Paris", "Europe/Berlin", "America/New_York", "Asia/Tokyo", ""]

@@ -26,9 +26,7 @@ _STAGE = (
     "CREATE TEMP TABLE import_stage (seq integer, email text, email_norm text, name text, "
     "tags text, timezone text, status text, attrs text) ON COMMIT DROP"
 )
-_COPY = (
-    "COPY import_stage (seq, email, email_norm, name, tags, timezone, status, attrs) FROM STDIN"
-)
+_COPY = "COPY import_stage (seq, email, email_norm, name, tags, timezone, status, attrs) FROM STDIN"
 # rank of a status: only a move to a higher rank (or pending -> active) is allowed
 _RANK = (
     "CASE {0} WHEN 'unsubscribed' THEN 1 WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE 0 END"
