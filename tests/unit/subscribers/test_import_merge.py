@@ -117,3 +117,20 @@ def test_a_file_broken_halfway_writes_nothing(engine: Engine, workdir: Path) -> 
     with transaction(engine) as session:
         count = session.scalar(select(func.count()).select_from(Subscriber))
     assert count == 0
+
+
+def test_an_import_stopped_halfway(engine: Engine, workdir: Path) -> None:
+    """SQLite keeps the batches it committed; on PostgreSQL the COPY is abandoned and the one
+    transaction rolled back, so nothing of the stopped import is stored."""
+    rows = "".join(f"s{i}@example.com,S\n" for i in range(12))
+    path = write(workdir / "stop.csv", "email,name\n" + rows)
+
+    def stop(done: int, size: int) -> None:
+        raise KeyboardInterrupt  # the operator's Ctrl-C after the first batch
+
+    with pytest.raises(KeyboardInterrupt):
+        import_csv(engine, path, progress=stop, batch_rows=5)
+    with transaction(engine) as session:
+        count = session.scalar(select(func.count()).select_from(Subscriber))
+    assert count == (0 if engine.dialect.name == "postgresql" else 5)
+    assert import_csv(engine, path).rows == 12  # and the connection is usable again
