@@ -1,10 +1,13 @@
-"""Benchmark: generate a subscriber CSV, import it into a fresh SQLite database, count a segment.
+"""Benchmark: generate a subscriber CSV, import it into a fresh database, count a segment.
 
-    .venv/bin/python bench/import.py [--rows 1000000] [--keep DIR] [--reimport]
+    .venv/bin/python bench/import.py [--rows 1000000] [--db sqlite|postgresql|both]
+                                     [--durable] [--keep DIR] [--reimport]
 
-Prints the import's wall time and the process's peak memory, then the time of
+Prints the import's wall time and peak memory (of a child process per database, so one
+database's peak does not hide the other's), then the time of
 `segment count 'tags has "investors" and attr.country = "FR"' --list weekly`.
-Targets (issue 3, 2 cores): import <= 60 s with peak memory <= 300 MB; count <= 1 s.
+Targets (2 cores): SQLite <= 60 s and <= 300 MB (issue 3); PostgreSQL <= 30 s for 1M rows
+and <= 200 MB (issue 15); count <= 1 s.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from multiprocessing import get_context
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchdb import add_db_option, database, kinds, side_by_side
 
 from mailer.ops.migrate import upgrade
 from subscribers.db import make_engine, transaction
@@ -66,31 +74,56 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the files")
     parser.add_argument("--reimport", action="store_true", help="import the file a second time")
+    add_db_option(parser)
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path, db_path = folder / "subscribers.csv", folder / "bench.db"
-    db_path.unlink(missing_ok=True)
+    csv_path = folder / "subscribers.csv"
     print(f"nproc: {os.cpu_count()}  rows: {args.rows:,}  folder: {folder}")
     started = time.perf_counter()
     generate(csv_path, args.rows)
     size_mb = csv_path.stat().st_size / 1e6
     print(f"generated {size_mb:.1f} MB in {time.perf_counter() - started:.1f} s")
-    print(f"peak RSS before import: {peak_mb():.0f} MB")
-    engine = make_engine(f"sqlite:///{db_path}")
+    figures: dict[str, dict[str, str]] = {}
+    for kind in kinds(args.db):
+        with database(kind, folder, args.durable) as url:
+            print(f"--- {kind}")
+            figures[kind] = measure(url, csv_path, args.rows, args.reimport)
+    side_by_side(figures)
+
+
+def measure(url: str, csv_path: Path, rows: int, reimport: bool) -> dict[str, str]:
+    """Import (and re-import) in a child process, so its peak RSS is this database's alone."""
+    engine = make_engine(url)
     upgrade(engine)
-    for run in ("import", "same file again")[: 2 if args.reimport else 1]:
+    engine.dispose()
+    with get_context("spawn").Pool(1) as pool:
+        figures: dict[str, str] = pool.apply(_imports, (url, csv_path, rows, reimport))
+    figures.update(time_count(url))
+    return figures
+
+
+def _imports(url: str, csv_path: Path, rows: int, reimport: bool) -> dict[str, str]:
+    engine = make_engine(url)
+    figures: dict[str, str] = {}
+    print(f"peak RSS before import: {peak_mb():.0f} MB")
+    for run in ("import", "again")[: 2 if reimport else 1]:
         started, cpu = time.perf_counter(), cpu_seconds()
         result = import_csv(engine, csv_path, list_name="weekly")
         elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-        print(f"{run}: {elapsed:.1f} s wall, {cpu:.1f} s CPU ({args.rows / elapsed:,.0f} rows/s)")
+        print(f"{run}: {elapsed:.1f} s wall, {cpu:.1f} s CPU ({rows / elapsed:,.0f} rows/s)")
         print(f"  {result.as_dict()}")
         print(f"  peak RSS so far: {peak_mb():.0f} MB  (load average {os.getloadavg()[0]:.1f})")
+        figures[f"{run} wall s"] = f"{elapsed:.1f}"
+        figures[f"{run} client CPU s"] = f"{cpu:.1f}"
+        figures[f"{run} rows/s"] = f"{rows / elapsed:,.0f}"
+    figures["peak RSS MB"] = f"{peak_mb():.0f}"
+    figures["load average"] = f"{os.getloadavg()[0]:.1f}"
     engine.dispose()
-    time_count(f"sqlite:///{db_path}")
+    return figures
 
 
-def time_count(url: str) -> None:
+def time_count(url: str) -> dict[str, str]:
     """The count in-process (fresh connection, then again), and as a user runs the command."""
     engine = make_engine(url)
     with transaction(engine) as session:
@@ -113,6 +146,7 @@ def time_count(url: str) -> None:
     ).stdout.strip()
     took = time.perf_counter() - started
     print(f"`newsletter segment count {SEGMENT!r} --list weekly` -> {out} in {took:.2f} s wall")
+    return {"segment count s (CLI)": f"{took:.2f}"}
 
 
 if __name__ == "__main__":

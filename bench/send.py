@@ -1,11 +1,12 @@
 """Benchmark the whole send path: N subscribers through Redis and two Celery worker processes
 to the local SendGrid server, timed from `newsletter send` to the last batch accepted.
 
-    .venv/bin/python bench/send.py --subscribers 100000
-    .venv/bin/python bench/send.py --subscribers 1000000
-    .venv/bin/python bench/send.py --subscribers 100000 --postgresql
+    .venv/bin/python bench/send.py --subscribers 200000                 # both, side by side
+    .venv/bin/python bench/send.py --subscribers 1000000 --db postgresql [--durable]
 
-Prints recipients per second, wall time, and peak RSS per worker (VmHWM of each worker process).
+Prints recipients per second, wall time, the freeze, and peak RSS per worker (VmHWM of each
+worker process). Targets (issue 15, 2 cores): >= 25,000 recipients/s end to end at 1M on
+PostgreSQL with 2 workers, freeze of 1M <= 5 s, every worker <= 100 MB.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from benchdb import add_db_option, database, kinds, side_by_side  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from mailer.core.models import Batch, Send  # noqa: E402
@@ -30,7 +33,7 @@ from mailer.ops.migrate import upgrade  # noqa: E402
 from subscribers.db import make_engine  # noqa: E402
 from tests.fixtures.audience import bulk_audience  # noqa: E402
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid  # noqa: E402
-from tests.fixtures.services import postgres_cluster, redis_server  # noqa: E402
+from tests.fixtures.services import redis_server  # noqa: E402
 from tests.fixtures.workers import NEWSLETTER, Worker, service_env, workers  # noqa: E402
 
 ISSUE = REPO / "examples" / "issues" / "2026-11-30-weekly.md"
@@ -40,19 +43,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--postgresql", action="store_true", help="a throwaway PostgreSQL")
+    add_db_option(parser)
     args = parser.parse_args()
+    figures: dict[str, dict[str, str]] = {}
+    for kind in kinds(args.db):
+        print(f"--- {kind}")
+        figures[kind] = measure(kind, args.subscribers, args.workers, args.durable)
+    side_by_side(figures)
+
+
+def measure(kind: str, subscribers: int, worker_count: int, durable: bool) -> dict[str, str]:
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nl-bench-")))
-        url = f"sqlite:///{work / 'bench.db'}"
-        if args.postgresql:
-            url = stack.enter_context(postgres_cluster()).url()
+        url = stack.enter_context(database(kind, work, durable))
         engine = make_engine(url)
         upgrade(engine)
         started = time.perf_counter()
-        bulk_audience(engine, args.subscribers)
-        print(f"seeded {args.subscribers:,} subscribers in {time.perf_counter() - started:.1f}s")
-        if args.postgresql:  # a database that has lived a while has statistics
+        bulk_audience(engine, subscribers)
+        print(f"seeded {subscribers:,} subscribers in {time.perf_counter() - started:.1f}s")
+        if kind == "postgresql":  # a database that has lived a while has statistics
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("ANALYZE"))
         redis = stack.enter_context(redis_server())
@@ -66,14 +75,15 @@ def main() -> None:
             "PUBLIC_BASE_URL": "https://news.example.com",
             "POSTAL_ADDRESS": "1 Bench Street, Paris",
         }
-        pool = stack.enter_context(workers(env, work, count=args.workers))
-        run(engine, env, work, pool, sg, args.subscribers)
+        pool = stack.enter_context(workers(env, work, count=worker_count))
+        figures = run(engine, env, work, pool, sg, subscribers)
+        engine.dispose()
+        return figures
 
 
 def run(
     engine: Engine, env: dict[str, str], work: Path, pool: list[Worker], sg: FakeSendGrid, n: int
-) -> None:
-
+) -> dict[str, str]:
     cpu0 = {w.name: _cpu_seconds(w.pid) for w in pool}
     cpu0["sg"] = _cpu_seconds(sg.process.pid)
     t0 = time.perf_counter()
@@ -102,13 +112,25 @@ def run(
         f"local SendGrid: {stats['accepted_requests']} requests accepted, "
         f"{stats['recipients']:,} recipients, {stats['duplicate_recipients']} duplicates"
     )
-    _batch_timeline(engine, send_id)
+    freeze, _span = _batch_timeline(engine, send_id, started)
+    figures = {
+        "recipients sent": f"{sent:,}",
+        "duplicates": str(stats["duplicate_recipients"]),
+        "wall s (CLI -> done)": f"{wall:.1f}",
+        "recipients/s end to end": f"{sent / wall:,.0f}",
+        "freeze s (start -> 1st claim)": f"{freeze:.1f}",
+        "start -> done s": f"{delivery:.1f}",
+    }
     for worker in pool:
         cpu = _cpu_seconds(worker.pid) - cpu0[worker.name]
         rss = worker.peak_rss_mb()
         print(f"worker {worker.name}: peak RSS {rss:.0f} MB, CPU {cpu:.1f}s during the send")
+        figures[f"{worker.name} peak RSS MB"] = f"{rss:.0f}"
+        figures[f"{worker.name} CPU s"] = f"{cpu:.1f}"
     sg_cpu = _cpu_seconds(sg.process.pid) - cpu0["sg"]
     print(f"local SendGrid server: CPU {sg_cpu:.1f}s during the send")
+    figures["load average"] = f"{os.getloadavg()[0]:.1f}"
+    return figures
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -118,8 +140,9 @@ def _cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _batch_timeline(engine: Engine, send_id: int) -> None:
-    """Per worker process: batches sent, and mean time from request start to recorded answer."""
+def _batch_timeline(engine: Engine, send_id: int, started: datetime) -> tuple[float, float]:
+    """Per worker process: batches sent, and mean time from request start to recorded answer;
+    returns the freeze (send started -> first claim) and the span of the requests."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(Batch.worker_id, Batch.requested_at, Batch.finished_at).where(
@@ -133,9 +156,14 @@ def _batch_timeline(engine: Engine, send_id: int) -> None:
         per.setdefault(key, []).append((finished - requested).total_seconds())
     span = max(r[2] for r in rows) - min(r[1] for r in rows)
     print(f"first request -> last answer recorded: {span.total_seconds():.2f}s")
+    with engine.connect() as conn:
+        first = select(func.min(Batch.claimed_at)).where(Batch.send_id == send_id)
+        first_claim = conn.scalar(first)
+    freeze = (first_claim - started).total_seconds() if first_claim else 0.0
     for key, spans in sorted(per.items()):
         mean = sum(spans) / len(spans) * 1000
         print(f"  {key}: {len(spans)} batches, request -> recorded {mean:.0f} ms on average")
+    return freeze, span.total_seconds()
 
 
 def _state(engine: Engine, send_id: int) -> str:

@@ -1,7 +1,7 @@
 """Benchmark: RFC 8058 one-click unsubscribe POSTs against `newsletter serve`.
 
     .venv/bin/python bench/web.py [--requests 20000] [--clients 100] [--workers 2]
-        [--rate 1000] [--database-url URL]
+        [--rate 1000] [--db sqlite|postgresql|both] [--durable] [--database-url URL]
 
 Creates a fresh database (SQLite in a temporary directory unless --database-url names an empty
 PostgreSQL database) with one subscriber per request, starts `newsletter serve --workers N` as
@@ -35,6 +35,9 @@ from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchdb import add_db_option, database, kinds, side_by_side  # noqa: E402
 
 from mailer.ops.migrate import upgrade  # noqa: E402
 from mailer.readers.links import Purpose, Signer, Token  # noqa: E402
@@ -192,13 +195,20 @@ async def open_loop(
     return latencies, errors, time.perf_counter() - began
 
 
-def report(label: str, latencies: list[float], errors: int, elapsed: float) -> None:
+def report(label: str, latencies: list[float], errors: int, elapsed: float) -> dict[str, str]:
     cuts = statistics.quantiles(latencies, n=100)
     print(
         f"{label}: {len(latencies)} requests in {elapsed:.2f} s = {len(latencies) / elapsed:,.0f}"
         f" req/s; p50 {cuts[49] * 1000:.1f} ms, p90 {cuts[89] * 1000:.1f} ms,"
         f" p99 {cuts[98] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms; non-200: {errors}"
     )
+    return {
+        "requests/s": f"{len(latencies) / elapsed:,.0f}",
+        "p50 ms": f"{cuts[49] * 1000:.1f}",
+        "p99 ms": f"{cuts[98] * 1000:.1f}",
+        "non-200": str(errors),
+        "load average": f"{os.getloadavg()[0]:.1f}",
+    }
 
 
 def main() -> None:
@@ -207,34 +217,45 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=None, help="open loop at this req/s")
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--database-url", default=None, help="an empty database instead of --db")
     parser.add_argument("--httpx", action="store_true", help="clients on httpx (slow client)")
+    add_db_option(parser)
     args = parser.parse_args()
+    figures: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="nl-bench-web-") as workdir:
-        url = args.database_url or f"sqlite:///{workdir}/bench.db"
-        warmup = min(2_000, args.requests // 5)
-        paths = populate(url, args.requests + warmup)
-        port = free_port()
-        server = start_server(url, port, args.workers, workdir)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            print(
-                f"cores: {os.cpu_count()}, server workers: {args.workers}, clients: {args.clients},"
-                f" database: {url.split(':')[0]}"
-            )
-            raw = not args.httpx
-            asyncio.run(closed_loop(base, paths[:warmup], args.clients, raw))
-            rest = paths[warmup:]
-            if args.rate:
-                result = asyncio.run(open_loop(base, rest, args.clients, raw, args.rate))
-                report(f"open loop at {args.rate:,.0f} req/s", *result)
-            else:
-                report("closed loop", *asyncio.run(closed_loop(base, rest, args.clients, raw)))
-        finally:
-            server.terminate()
-            server.wait(30)
-            if os.environ.get("BENCH_SHOW_LOG"):
-                print((Path(workdir) / "serve.log").read_text()[-3000:])
+        if args.database_url:
+            measure(args, args.database_url, workdir)
+            return
+        for kind in kinds(args.db):
+            with database(kind, Path(workdir), args.durable) as url:
+                print(f"--- {kind}")
+                figures[kind] = measure(args, url, workdir)
+    side_by_side(figures)
+
+
+def measure(args: argparse.Namespace, url: str, workdir: str) -> dict[str, str]:
+    warmup = min(2_000, args.requests // 5)
+    paths = populate(url, args.requests + warmup)
+    port = free_port()
+    server = start_server(url, port, args.workers, workdir)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        print(
+            f"cores: {os.cpu_count()}, server workers: {args.workers}, clients: {args.clients},"
+            f" database: {url.split(':')[0]}"
+        )
+        raw = not args.httpx
+        asyncio.run(closed_loop(base, paths[:warmup], args.clients, raw))
+        rest = paths[warmup:]
+        if args.rate:
+            result = asyncio.run(open_loop(base, rest, args.clients, raw, args.rate))
+            return report(f"open loop at {args.rate:,.0f} req/s", *result)
+        return report("closed loop", *asyncio.run(closed_loop(base, rest, args.clients, raw)))
+    finally:
+        server.terminate()
+        server.wait(30)
+        if os.environ.get("BENCH_SHOW_LOG"):
+            print((Path(workdir) / "serve.log").read_text()[-3000:])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Benchmark: signed Event Webhook batches of 1,000 events from concurrent clients.
 
     .venv/bin/python bench/webhook.py [--posts 40] [--clients 4] [--web-workers 1]
-                                       [--worker] [--database-url URL] [--keep DIR]
+                                       [--worker] [--db sqlite|postgresql|both] [--durable]
+                                       [--database-url URL] [--keep DIR]
 
 Starts `newsletter serve` with a freshly generated P-256 key pair on a fresh database (SQLite
 in a temp dir unless --database-url), with 20,000 subscribers who all received one send. Each
@@ -36,6 +37,9 @@ from sqlalchemy import insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchdb import add_db_option, database, kinds, side_by_side  # noqa: E402
 
 from mailer.core.models import Batch, Event, Send, SendRecipient  # noqa: E402
 from mailer.ops.migrate import upgrade  # noqa: E402
@@ -44,7 +48,6 @@ from subscribers.models import MailingList, Membership, Subscriber  # noqa: E402
 from tests.fixtures.services import (  # noqa: E402
     free_port,
     port_open,
-    postgres_cluster,
     redis_server,
     wait_for,
 )
@@ -216,20 +219,24 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=1)
     parser.add_argument("--worker", action="store_true", help="process on a celery worker")
-    parser.add_argument("--database-url")
-    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL")
+    parser.add_argument("--database-url", help="an existing database instead of --db")
     parser.add_argument("--keep")
+    add_db_option(parser)
     args = parser.parse_args()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="bench-webhook-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    with postgres_cluster() if args.postgres else _nothing() as cluster:
-        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-        if cluster is not None:
-            url = cluster.url()
-        bench(args, url, workdir)
+    if args.database_url:
+        bench(args, args.database_url, workdir)
+        return
+    figures: dict[str, dict[str, str]] = {}
+    for kind in kinds(args.db):
+        with database(kind, workdir, args.durable) as url:
+            print(f"--- {kind}")
+            figures[kind] = bench(args, url, workdir)
+    side_by_side(figures)
 
 
-def bench(args: argparse.Namespace, url: str, workdir: Path) -> None:
+def bench(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, str]:
     seed(url)
     key = ec.generate_private_key(ec.SECP256R1())
     public = base64.b64encode(
@@ -249,7 +256,7 @@ def bench(args: argparse.Namespace, url: str, workdir: Path) -> None:
     with redis_server() if args.worker else _nothing() as redis:
         if redis is not None:
             env["REDIS_URL"] = redis.url
-        run(args, env, url, bodies, unique, key, workdir)
+        return run(args, env, url, bodies, unique, key, workdir)
 
 
 class _nothing:
@@ -268,7 +275,7 @@ def run(
     unique: int,
     key: ec.EllipticCurvePrivateKey,
     workdir: Path,
-) -> None:
+) -> dict[str, str]:
     with contextlib.ExitStack() as logs:
         port = free_port()
         procs = [
@@ -330,6 +337,11 @@ def run(
         )
         print(f"accepted:  {events / accepted:,.0f} events/s ({accepted:.2f} s)")
         print(f"processed: {events / processed:,.0f} events/s ({processed:.2f} s, policy applied)")
+        return {
+            "accepted events/s": f"{events / accepted:,.0f}",
+            "processed events/s": f"{events / processed:,.0f}",
+            "load average": f"{os.getloadavg()[0]:.1f}",
+        }
 
 
 if __name__ == "__main__":

@@ -12,13 +12,15 @@ or '+', at most 2**53) are stored as JSON numbers so `attr.score >= 3` compares 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from subscribers import import_db
+from subscribers import import_db, import_pg
 from subscribers.csvio import (
     Header,
     Records,
@@ -33,6 +35,7 @@ from subscribers.import_rows import UPDATED, Row, apply_row, merge_rows, new_per
 
 BATCH_ROWS = 5000
 Progress = Callable[[int, int], None]  # (bytes read, file size)
+Written = list[tuple[Row, int]]  # checked rows, each with how many file rows it stands for
 
 
 @dataclass
@@ -87,11 +90,12 @@ def import_csv(
         rejected = RejectedFile(rejected_path(path), header)
         run = _Run(engine, list_id, header, rejected, repeated)
         try:
-            for batch in _batches(records, batch_rows):
-                _write(run, _check_rows(run, batch))
-                if progress:
-                    progress(binary.tell(), size)
-            _write_held(run, batch_rows)
+            with _sink(run) as write:
+                for batch in _batches(records, batch_rows):
+                    write(_check_rows(run, batch))
+                    if progress:
+                        progress(binary.tell(), size)
+                _write_held(run, batch_rows, write)
         finally:
             rejected.close()
     return _finish(run)
@@ -128,9 +132,9 @@ def _batches(records: Records, size: int) -> Iterator[list[tuple[int, list[str]]
         yield batch
 
 
-def _check_rows(run: _Run, batch: list[tuple[int, list[str]]]) -> list[tuple[Row, int]]:
+def _check_rows(run: _Run, batch: list[tuple[int, list[str]]]) -> Written:
     """Valid rows to write now, each with how many file rows it stands for."""
-    rows: list[tuple[Row, int]] = []
+    rows: Written = []
     for line, fields in batch:
         run.result.rows += 1
         try:
@@ -149,13 +153,41 @@ def _check_rows(run: _Run, batch: list[tuple[int, list[str]]]) -> list[tuple[Row
     return rows
 
 
-def _write_held(run: _Run, batch_rows: int) -> None:
+def _write_held(run: _Run, batch_rows: int, write: Callable[[Written], None]) -> None:
     held = iter(run.held.values())
     while batch := list(islice(held, batch_rows)):
-        _write(run, batch)
+        write(batch)
 
 
-def _write(run: _Run, rows: list[tuple[Row, int]]) -> None:
+@contextmanager
+def _sink(run: _Run) -> Iterator[Callable[[Written], None]]:
+    """Where checked rows go: per-batch transactions on SQLite, one COPY + merge on PostgreSQL."""
+    if run.engine.dialect.name != "postgresql":
+        yield partial(_write, run)
+        return
+    with run.engine.begin() as conn:
+        stage = import_pg.Stage(conn)
+        try:
+            yield partial(_stage, run, stage)
+        except BaseException:
+            stage.close(failed=True)
+            raise
+        stage.close()
+        merged = import_pg.merge(conn, run.list_id)
+    run.result.added += merged.added
+    run.result.updated += merged.updated
+    run.result.unchanged += merged.unchanged
+    run.result.status_kept += merged.status_kept
+
+
+def _stage(run: _Run, stage: import_pg.Stage, rows: Written) -> None:
+    for _row, count in rows:
+        run.result.unchanged += count - 1
+        run.result.duplicates += count - 1
+    stage.write([row for row, _ in rows])
+
+
+def _write(run: _Run, rows: Written) -> None:
     """One transaction: load the people these rows name, apply the rows, write the changes."""
     result = run.result
     with run.engine.begin() as conn:

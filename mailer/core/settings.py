@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     UNCERTAIN_SETTLE_SECONDS: float = Field(default=900.0, ge=0)
     LIST_UNSUBSCRIBE_MAILTO: str | None = None
     LIST_ID_DOMAIN: str = "newsletter.local"
+    # PostgreSQL connections per process (see mailer/core/database.py for the sizing rule).
+    DATABASE_POOL_SIZE: int = Field(default=5, ge=1)
+    DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)
+    DATABASE_PGBOUNCER: bool = False  # behind PgBouncer's transaction pooling: no prepared plans
 
     # Branding: templates read these, code never hard-codes them.
     BRAND_NAME: str = "The Newsletter"

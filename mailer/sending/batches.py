@@ -15,16 +15,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, case, select, update
+from sqlalchemy import ColumnElement, Engine, case, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
-from mailer.sending.payload import Recipient
+from mailer.sending.recipients import load_recipients
 from mailer.sending.state import claimable_filter, rowcount
 from subscribers.db import transaction
-from subscribers.models import Membership, MembershipStatus, Status, Subscriber
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+__all__ = ["Claim", "claim_next", "load_recipients"]  # load_recipients lives in .recipients
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,88 +37,59 @@ class Claim:
 
 
 def claim_next(engine: Engine, send_id: int, now: datetime) -> Claim | None:
-    """Claim the next due batch of a running, unthrottled send, or None if there is none."""
-    with engine.connect() as conn:
-        state, throttled = conn.execute(
-            select(Send.state, Send.throttled_until).where(Send.id == send_id)
-        ).one()
-    if state != SendState.SENDING or (throttled is not None and throttled > now):
-        return None
+    """Claim the next due batch of a running, unthrottled send, or None if there is none.
+
+    One connection and, when nobody races us, one statement: the send's state and throttle
+    are part of the claim's condition rather than a query of their own."""
     for _ in range(50):  # a lost race retries with the next candidate
-        claim = _try_claim(engine, send_id, now)
-        if claim is not None:
-            return claim
-        with engine.connect() as conn:
-            left = conn.scalar(select(Batch.id).where(*claimable_filter(send_id, now)).limit(1))
+        with transaction(engine) as session:
+            claim = _try_claim(session, send_id, now)
+            if claim is not None:
+                return claim
+            left = session.scalar(select(Batch.id).where(*_claimable_now(send_id, now)).limit(1))
         if left is None:
             return None
     return None
 
 
-def _try_claim(engine: Engine, send_id: int, now: datetime) -> Claim | None:
-    """One conditional UPDATE ... RETURNING: of two workers racing, exactly one gets a row."""
+def _claimable_now(send_id: int, now: datetime) -> list[ColumnElement[bool]]:
+    running = exists().where(
+        Send.id == send_id,
+        Send.state == SendState.SENDING,
+        or_(Send.throttled_until.is_(None), Send.throttled_until <= now),
+    )
+    return [*claimable_filter(send_id, now), running]
+
+
+def _try_claim(session: Session, send_id: int, now: datetime) -> Claim | None:
+    """One conditional UPDATE ... RETURNING: of two workers racing, exactly one gets a row.
+
+    On PostgreSQL the candidate is picked FOR UPDATE SKIP LOCKED, so concurrent claimers take
+    different batches instead of queueing on the same row lock; the `state = pending` condition
+    stays, because a subquery is not re-evaluated after waiting for a lock."""
     token = f"{WORKER}:{uuid.uuid4().hex[:10]}"
     candidate = (
-        select(Batch.id).where(*claimable_filter(send_id, now)).order_by(Batch.seq).limit(1)
+        select(Batch.id)
+        .where(*_claimable_now(send_id, now))
+        .order_by(Batch.seq)
+        .limit(1)
+        .with_for_update(skip_locked=True)
     ).scalar_subquery()
-    with transaction(engine) as session:
-        row = session.execute(
-            update(Batch)
-            .where(Batch.id == candidate, Batch.state == BatchState.PENDING)
-            .values(
-                state=BatchState.CLAIMED,
-                worker_id=token,
-                claimed_at=now,
-                requested_at=None,
-                attempts=Batch.attempts + 1,
-            )
-            .returning(Batch.id, Batch.seq, Batch.attempts)
-        ).first()
+    row = session.execute(
+        update(Batch)
+        .where(Batch.id == candidate, Batch.state == BatchState.PENDING)
+        .values(
+            state=BatchState.CLAIMED,
+            worker_id=token,
+            claimed_at=now,
+            requested_at=None,
+            attempts=Batch.attempts + 1,
+        )
+        .returning(Batch.id, Batch.seq, Batch.attempts)
+    ).first()
     if row is None:
         return None
     return Claim(row.id, send_id, row.seq, token, row.attempts)
-
-
-def load_recipients(
-    engine: Engine, claim: Claim, list_id: int
-) -> tuple[list[Recipient], list[int]]:
-    """The batch's queued recipients, split into still-active ones and those who left since.
-
-    Two index lookups rather than one join: the batch's ids through (send_id, batch_seq), then
-    those people by primary key. A join lets the planner pick a scan of the whole send (SQLite
-    walked the primary key; PostgreSQL, once it has statistics, hash-joins all subscribers)."""
-    with engine.connect() as conn:
-        ids = list(
-            conn.execute(
-                select(SendRecipient.subscriber_id).where(
-                    SendRecipient.send_id == claim.send_id,
-                    SendRecipient.batch_seq == claim.seq,
-                    SendRecipient.state == RecipientState.QUEUED,
-                )
-            ).scalars()
-        )
-        rows = (
-            conn.execute(
-                select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status)
-                .add_columns(Membership.status)
-                .outerjoin(
-                    Membership,
-                    (Membership.subscriber_id == Subscriber.id) & (Membership.list_id == list_id),
-                )
-                .where(Subscriber.id.in_(ids))
-            ).all()
-            if ids
-            else []
-        )
-    active: list[Recipient] = []
-    gone = sorted(set(ids) - {row[0] for row in rows})  # deleted meanwhile: nobody to mail
-    for sid, email, name, status, membership in rows:
-        if status == Status.ACTIVE and membership == MembershipStatus.SUBSCRIBED:
-            active.append(Recipient(sid, email, name or ""))
-        else:
-            gone.append(sid)
-    active.sort(key=lambda r: r.subscriber_id)
-    return active, gone
 
 
 def owned_by(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:

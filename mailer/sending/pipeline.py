@@ -59,6 +59,9 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # Set when the worker is asked to shut down: finish the batch in hand, claim no more.
     stopping: Callable[[], bool] = lambda: False
+    # A send's issue is frozen when it is created: read it (and its list's name) once per
+    # process, not once per batch (a runner turn is one batch under a real broker).
+    frozen: dict[int, tuple[Send, Message]] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,10 +113,7 @@ def run_send(
     for the batch in hand (the pool child never hears the SIGTERM), and the runner's next turn
     is a fresh message in Redis that any worker can take.
     """
-    with Session(rt.engine, expire_on_commit=False) as session:
-        send = session.get_one(Send, send_id)
-        session.expunge(send)
-    message = message_for(rt.engine, send, rt.settings)
+    send, message = frozen_send(rt, send_id)
     result = RunResult()
     deadline = time.monotonic() + budget_seconds
     while not rt.stopping():
@@ -134,6 +134,18 @@ def run_send(
     if result.finished is None:
         result.wait = seconds_until_claimable(rt.engine, send_id, rt.clock())
     return result
+
+
+def frozen_send(rt: Runtime, send_id: int) -> tuple[Send, Message]:
+    """The send (detached: only its frozen columns are used) and its message, cached."""
+    if send_id not in rt.frozen:
+        with Session(rt.engine, expire_on_commit=False) as session:
+            send = session.get_one(Send, send_id)
+            session.expunge(send)
+        if len(rt.frozen) >= 8:  # a worker serves a few sends at a time
+            rt.frozen.pop(next(iter(rt.frozen)))
+        rt.frozen[send_id] = (send, message_for(rt.engine, send, rt.settings))
+    return rt.frozen[send_id]
 
 
 def deliver_batch(rt: Runtime, send: Send, message: Message, claim: db.Claim) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from celery.signals import worker_shutting_down
 
+from mailer.core.database import settings_engine
 from mailer.core.settings import Settings
 from mailer.events.settle import settle_uncertain
 from mailer.ops import liveness
@@ -28,7 +29,6 @@ from mailer.sending.plan import RetryPolicy
 from mailer.sending.ratelimit import make_limiter
 from mailer.tasks.app import celery_app, worker_settings
 from mailer.transport.factory import make_transport
-from subscribers.db import make_engine
 
 log = logging.getLogger(__name__)
 # Waits this short are handed to Celery as a countdown; longer ones to the periodic dispatcher
@@ -48,7 +48,7 @@ def runtime() -> Runtime:
     """Built lazily in the process that runs tasks (after any fork), once."""
     settings = worker_settings()
     return Runtime(
-        engine=make_engine(settings.DATABASE_URL),
+        engine=settings_engine(settings),
         transport=make_transport(settings),
         settings=settings,
         limiter=make_limiter(settings.SEND_RATE_PER_SECOND, settings.REDIS_URL),

@@ -1,0 +1,171 @@
+"""The PostgreSQL side of an import: COPY the checked rows into a staging table, merge in SQL.
+
+The SQLite path (`import_db`) loads each batch's people into Python and writes back what
+changed; on PostgreSQL that costs a round trip and a per-row parameter conversion in psycopg
+for every few thousand rows (64 s for 200,000 rows). Here the rows the importer has parsed,
+checked and merged (one per email) stream into a temporary table through COPY, and a handful
+of set-based statements apply the same rules to all of them at once: empty cells leave stored
+values alone, attributes add up, tags are only ever added, a status only moves toward a
+stronger suppression (or pending -> active), list membership is added but a left list stays
+left. The whole import is one transaction: it lands entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from subscribers.import_rows import Row
+from subscribers.models import utcnow
+
+_STAGE = (
+    "CREATE TEMP TABLE import_stage (seq integer, email text, email_norm text, name text, "
+    "tags text, timezone text, status text, attrs text) ON COMMIT DROP"
+)
+_COPY = "COPY import_stage (seq, email, email_norm, name, tags, timezone, status, attrs) FROM STDIN"
+# rank of a status: only a move to a higher rank (or pending -> active) is allowed
+_RANK = (
+    "CASE {0} WHEN 'unsubscribed' THEN 1 WHEN 'bounced' THEN 2 WHEN 'complained' THEN 3 ELSE 0 END"
+)
+_ALLOWED = (
+    f"(s.status <> sub.status AND ({_RANK.format('s.status')} > {_RANK.format('sub.status')}"
+    " OR (sub.status = 'pending' AND s.status = 'active')))"
+)
+_TAGS = "COALESCE(string_to_array(s.tags, ';'), '{}')"
+# One row per staged person: what it will be, and what of it changes.
+_PLAN = f"""
+CREATE TEMP TABLE import_plan ON COMMIT DROP AS
+SELECT s.seq, s.email, s.email_norm, sub.id IS NULL AS is_new,
+  COALESCE(sub.id, nextval(CAST(:id_sequence AS regclass))) AS id,
+  COALESCE(s.name, sub.name, '') AS name,
+  COALESCE(s.timezone, sub.timezone) AS timezone,
+  COALESCE(sub.attrs, '{{}}'::jsonb) || CAST(s.attrs AS jsonb) AS attrs,
+  CASE WHEN sub.id IS NULL THEN COALESCE(s.status, 'active')
+       WHEN s.status IS NOT NULL AND {_ALLOWED} THEN s.status ELSE sub.status END AS status,
+  COALESCE(sub.id IS NOT NULL AND s.status IS NOT NULL AND {_ALLOWED}, false) AS status_changed,
+  COALESCE(sub.id IS NOT NULL AND s.status IS NOT NULL AND s.status <> sub.status
+    AND NOT {_ALLOWED}, false) AS refused,
+  COALESCE(sub.id IS NOT NULL AND (
+    (s.name IS NOT NULL AND s.name <> sub.name)
+    OR (s.timezone IS NOT NULL AND s.timezone IS DISTINCT FROM sub.timezone)
+    OR sub.attrs || CAST(s.attrs AS jsonb) <> sub.attrs), false) AS columns_changed,
+  CASE WHEN sub.id IS NULL THEN {_TAGS}
+       ELSE ARRAY(SELECT t FROM unnest({_TAGS}) AS t WHERE NOT EXISTS (
+         SELECT 1 FROM subscriber_tags st WHERE st.subscriber_id = sub.id AND st.tag = t))
+  END AS new_tags,
+  CAST(:list_id AS integer) IS NOT NULL AND (sub.id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM memberships m WHERE m.list_id = :list_id AND m.subscriber_id = sub.id))
+    AS joins
+FROM import_stage s LEFT JOIN subscribers sub ON sub.email_norm = s.email_norm
+ORDER BY s.seq
+"""
+_COUNTS = """
+SELECT count(*) FILTER (WHERE is_new),
+  count(*) FILTER (WHERE NOT is_new AND (columns_changed OR status_changed
+    OR cardinality(new_tags) > 0 OR joins)),
+  count(*) FILTER (WHERE refused)
+FROM import_plan
+"""
+_INSERT = """
+INSERT INTO subscribers (id, email, email_norm, name, status, timezone, attrs, unsubscribed_at,
+  consent_source, consent_at, created_at, updated_at, bounce_count, soft_bounce_count)
+SELECT id, email, email_norm, name, status, timezone, attrs,
+  CASE WHEN status = 'unsubscribed' THEN CAST(:now AS timestamptz) END,
+  'import', :now, :now, :now, 0, 0
+FROM import_plan WHERE is_new ORDER BY id
+"""
+_UPDATE = """
+UPDATE subscribers sub SET name = p.name, timezone = p.timezone, attrs = p.attrs,
+  status = p.status, updated_at = :now,
+  status_reason = CASE WHEN p.status_changed THEN 'import' ELSE sub.status_reason END,
+  unsubscribed_at = CASE WHEN NOT p.status_changed THEN sub.unsubscribed_at
+    WHEN p.status = 'unsubscribed' THEN CAST(:now AS timestamptz) END
+FROM import_plan p
+WHERE p.id = sub.id AND NOT p.is_new AND (p.columns_changed OR p.status_changed)
+"""
+_ADD_TAGS = """
+INSERT INTO subscriber_tags (subscriber_id, tag)
+SELECT p.id, t FROM import_plan p CROSS JOIN unnest(p.new_tags) AS t
+WHERE cardinality(p.new_tags) > 0
+"""
+_JOIN = """
+INSERT INTO memberships (list_id, subscriber_id, status, created_at)
+SELECT :list_id, p.id,
+  CASE WHEN p.status IN ('unsubscribed', 'bounced', 'complained') THEN 'unsubscribed'
+       ELSE 'subscribed' END, :now
+FROM import_plan p WHERE p.joins ORDER BY p.id
+"""
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What the merge did to the staged people (one per distinct email)."""
+
+    added: int
+    updated: int
+    unchanged: int
+    status_kept: int
+
+
+class Stage:
+    """A COPY into `import_stage` kept open across the importer's batches."""
+
+    def __init__(self, conn: Connection) -> None:
+        conn.exec_driver_sql(_STAGE)
+        self._conn = conn
+        self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._copy_cm = self._cursor.copy(_COPY)
+        self._copy = self._copy_cm.__enter__()
+        self.staged = 0
+
+    def write(self, rows: list[Row]) -> None:
+        write_row = self._copy.write_row
+        for row in rows:
+            self.staged += 1
+            write_row(
+                (
+                    self.staged,
+                    row.email,
+                    row.email_norm,
+                    row.name,
+                    ";".join(row.tags) if row.tags else None,
+                    row.timezone,
+                    row.status.value if row.status else None,
+                    json.dumps(row.attrs) if row.attrs else "{}",
+                )
+            )
+
+    def close(self, failed: bool = False) -> None:
+        """End the COPY (an error aborts it, and the transaction with it)."""
+        error = RuntimeError("import aborted") if failed else None
+        self._copy_cm.__exit__(type(error) if error else None, error, None)
+        self._cursor.close()
+
+
+def merge(conn: Connection, list_id: int | None, now: datetime | None = None) -> Merged:
+    """Apply the staged rows to the subscribers, their tags and the list, set-based."""
+    params: dict[str, Any] = {"list_id": list_id, "now": now or utcnow()}
+    params["id_sequence"] = conn.execute(
+        text("SELECT pg_get_serial_sequence('subscribers', 'id')")
+    ).scalar_one()
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ON import_stage (email_norm)")
+    conn.exec_driver_sql("ANALYZE import_stage")
+    conn.execute(text(_PLAN), params)
+    conn.exec_driver_sql("ANALYZE import_plan")
+    added, updated, refused = conn.execute(text(_COUNTS)).one()
+    staged = conn.execute(text("SELECT count(*) FROM import_plan")).scalar_one()
+    conn.execute(text(_INSERT), params)
+    conn.execute(text(_UPDATE), params)
+    conn.execute(text(_ADD_TAGS))
+    if list_id is not None:
+        conn.execute(text(_JOIN), params)
+    return Merged(added, updated, staged - added - updated, refused)
+
+
+def begin(engine: Engine) -> Any:
+    """The one transaction of a PostgreSQL import (a context manager yielding a Connection)."""
+    return engine.begin()
