@@ -62,8 +62,8 @@ def request_signup(
                 list_id=req.list_id, subscriber_id=subscriber.id, status=MembershipStatus.PENDING
             )
         )
-    elif membership.status == MembershipStatus.UNSUBSCRIBED:
-        membership.status = MembershipStatus.PENDING
+    # An "unsubscribed" membership is the reader's own recorded choice: only their
+    # confirmation (signup.confirm) may change it, not whoever typed the address in.
     sent = subscriber.confirm_sent_at
     if sent is not None and now - sent < timedelta(seconds=cooldown):
         return None

@@ -6,6 +6,7 @@ issue without anyone's personal links, and lists only issues really sent (not te
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from mailer.core.models import Send, SendState
 from mailer.issue import placeholders
 from mailer.readers.forwarding import impersonal_html
 from mailer.readers.links import Purpose
+from mailer.sending.payload import display_name
 from mailer.web.deps import ISSUE_CSP, not_found, page, read_token, sibling, web
 from subscribers.db import transaction
 from subscribers.models import Subscriber
@@ -43,7 +45,8 @@ def web_version(request: Request, token: str) -> HTMLResponse:
         placeholders.PREFERENCES_URL: app.url(sibling(link, Purpose.PREFERENCES)),
         placeholders.FORWARD_URL: app.url(sibling(link, Purpose.FORWARD)),
         placeholders.VIEW_URL: app.url(link),
-        placeholders.NAME: name,
+        # The email gets the name through SendGrid cleaned by display_name; the page, as HTML.
+        placeholders.NAME: html.escape(display_name(name), quote=True),
     }
     response = _issue_response(placeholders.fill(document, values))
     response.headers["X-Robots-Tag"] = "noindex"
