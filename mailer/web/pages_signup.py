@@ -1,4 +1,4 @@
-"""GET/POST /subscribe and GET /confirm/{token}: sign-up with double opt-in.
+"""GET/POST /subscribe and GET/POST /confirm/{token}: sign-up with double opt-in.
 
 Every well-formed sign-up gets the same answer, whether the address is new, pending, already
 subscribed or suppressed, so the page reveals nothing about who is on the list. A `ref` token
@@ -102,15 +102,32 @@ def _referral(request: Request, ref: str) -> Token | None:
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
-def confirm(request: Request, token: str) -> HTMLResponse:
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    """Only a button: link scanners open links, and opening one must change nothing."""
+    read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
+    form_token = csrf.issue(request, f"c:{token}")
+    context = {"title": "Confirm your subscription", "csrf_token": form_token.value}
+    response = page(request, "confirm.html", context)
+    csrf.remember(request, response, form_token)
+    return response
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+async def confirm(request: Request, token: str) -> HTMLResponse:
     link = read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
-    with transaction(web(request).engine) as session:
-        done = signup.confirm(session, link, client_ip(request), utcnow())
+    form = await request.form(max_files=0, max_fields=5)
+    csrf.check(request, f"c:{token}", form.get(csrf.FIELD))
+    done = await run_in_threadpool(_confirm, request, link)
     if not done:
         raise PageError(
             400, "This link no longer works", "Please sign up again if you want our newsletter."
         )
     return page(request, "confirmed.html", {"title": "You are subscribed"})
+
+
+def _confirm(request: Request, link: Token) -> bool:
+    with transaction(web(request).engine) as session:
+        return signup.confirm(session, link, client_ip(request), utcnow())
 
 
 def _form(
