@@ -69,6 +69,8 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
         value = raw.strip()
         if not value:
             continue
+        if "\x00" in value:
+            raise SubscriberError(f"column {column} holds a NUL character")
         if not name:  # a trailing delimiter is harmless; a value nobody named is not
             raise SubscriberError(f"a value in column {column}, which has no name in the header")
         if name in ("email", "name", "tags", "timezone", "status"):

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 # Timestamps above this are milliseconds (one Single Send example in SendGrid's docs uses them).
 _MS_THRESHOLD = 100_000_000_000
 _CHUNK = 1000
+_LATEST = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 class WebhookRefused(Exception):
@@ -80,8 +81,11 @@ class WebhookEvent(BaseModel):
     nl_list_id: OptionalId = None
 
     @property
-    def occurred_at(self) -> datetime:
+    def occurred_at(self) -> datetime | None:
+        """None when the timestamp is no time at all (negative, or past year 9999)."""
         seconds = self.timestamp / 1000 if self.timestamp > _MS_THRESHOLD else self.timestamp
+        if not 0 <= seconds <= _LATEST:
+            return None
         return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -152,9 +156,16 @@ def parse_batch(body: bytes) -> list[WebhookEvent]:
         raise BadBatch(f"event batch: {where or 'body'}: {first['msg']}{more}") from None
 
 
-def event_row(event: WebhookEvent, post_id: int) -> dict[str, Any]:
-    """The `events` row of one event; everything without a column of its own goes in `data`."""
+def event_row(event: WebhookEvent, post_id: int, received_at: datetime) -> dict[str, Any]:
+    """The `events` row of one event; everything without a column of its own goes in `data`.
+
+    An event whose timestamp is no time at all is kept, dated when it arrived, with the bad
+    value in `data`: refusing it would make SendGrid retry the whole batch forever."""
     data: dict[str, Any] = dict(event.model_extra or {})
+    occurred_at = event.occurred_at
+    if occurred_at is None:
+        data["bad_timestamp"] = event.timestamp
+        occurred_at = received_at
     if event.status is not None:
         data["status"] = event.status
     if event.nl_list_id is not None:
@@ -166,7 +177,7 @@ def event_row(event: WebhookEvent, post_id: int) -> dict[str, Any]:
         "email": event.email.strip().lower(),
         "subscriber_id": event.nl_subscriber_id,
         "send_id": event.nl_send_id,
-        "occurred_at": event.occurred_at,
+        "occurred_at": occurred_at,
         "bounce_type": event.type,
         "reason": event.reason,
         "url": event.url,
@@ -202,11 +213,11 @@ def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datet
             .returning(WebhookPost.id)
         ).scalar_one()
         if engine.dialect.name == "postgresql":
-            rows = [event_row(e, post_id) for e in ordered]
+            rows = [event_row(e, post_id, now) for e in ordered]
             return StoredPost(post_id, len(events), insert_events_pg(conn, post_id, rows))
         statement = _insert_ignoring_duplicates()
         for start in range(0, len(ordered), _CHUNK):
-            rows = [event_row(e, post_id) for e in ordered[start : start + _CHUNK]]
+            rows = [event_row(e, post_id, now) for e in ordered[start : start + _CHUNK]]
             new += len(conn.execute(statement, rows).all())
     return StoredPost(post_id=post_id, received=len(events), new=new)
 

@@ -25,6 +25,7 @@ from mailer.readers.links import Purpose, Token
 from mailer.tasks.messages import deliver_forward
 from mailer.transport.base import TransportError
 from mailer.web import csrf
+from mailer.web.forms import read_form
 from mailer.web.deps import ISSUE_CSP, PageError, client_ip, not_found, page, read_token, web
 from mailer.web.pages_issue import issue_fragment
 from subscribers.db import transaction
@@ -43,7 +44,7 @@ def forward_page(request: Request, token: str) -> HTMLResponse:
 @router.post("/f/{token}", response_class=HTMLResponse)
 async def forward(request: Request, token: str) -> HTMLResponse:
     link = read_token(request, token, Purpose.FORWARD)
-    form = await request.form(max_files=0, max_fields=20)
+    form = await read_form(request, max_fields=20)
     csrf.check(request, f"f:{token}", form.get(csrf.FIELD))
     emails, note = str(form.get("emails") or ""), str(form.get("note") or "")
     try:

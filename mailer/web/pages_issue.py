@@ -74,6 +74,8 @@ def archive(request: Request) -> HTMLResponse:
 @router.get("/archive/{slug}", response_class=HTMLResponse)
 def archived_issue(request: Request, slug: str) -> HTMLResponse:
     app = web(request)
+    if "\x00" in slug or len(slug) > 200:
+        raise not_found("issue")  # no slug holds either; PostgreSQL would refuse the NUL
     with transaction(app.engine) as session:
         send = session.scalars(
             select(Send).where(Send.slug == slug, *_public()).order_by(Send.id.desc()).limit(1)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailer.readers.links import Purpose, Token
 from mailer.web import csrf
+from mailer.web.forms import read_form
 from mailer.web.deps import PageError, client_ip, not_found, page, read_token, web
 from subscribers.db import transaction
 from subscribers.models import (
@@ -49,7 +50,7 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
 @router.post("/p/{token}", response_class=HTMLResponse)
 async def save_preferences(request: Request, token: str) -> HTMLResponse:
     link = read_token(request, token, Purpose.PREFERENCES)
-    form = await request.form(max_files=0, max_fields=200)
+    form = await read_form(request, max_fields=200)
     csrf.check(request, f"p:{token}", form.get(csrf.FIELD))
     try:
         chosen = {int(str(value)) for value in form.getlist("lists")}

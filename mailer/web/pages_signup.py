@@ -20,6 +20,7 @@ from mailer.readers.links import BadToken, Purpose, Token
 from mailer.tasks.messages import deliver_confirmation
 from mailer.transport.base import TransportError
 from mailer.web import csrf
+from mailer.web.forms import read_form
 from mailer.web.deps import CONFIRM_MAX_AGE, PageError, client_ip, page, read_token, web
 from subscribers.db import transaction
 from subscribers.models import MailingList, utcnow
@@ -38,7 +39,7 @@ def subscribe_page(
 
 @router.post("/subscribe", response_class=HTMLResponse)
 async def subscribe(request: Request) -> HTMLResponse:
-    form = await request.form(max_files=0, max_fields=20)
+    form = await read_form(request, max_fields=20)
     csrf.check(request, "subscribe", form.get(csrf.FIELD))
     fields = {key: str(form.get(key) or "").strip() for key in ("email", "name", "list", "ref")}
     try:
@@ -115,7 +116,7 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
 @router.post("/confirm/{token}", response_class=HTMLResponse)
 async def confirm(request: Request, token: str) -> HTMLResponse:
     link = read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
-    form = await request.form(max_files=0, max_fields=5)
+    form = await read_form(request, max_fields=5)
     csrf.check(request, f"c:{token}", form.get(csrf.FIELD))
     done = await run_in_threadpool(_confirm, request, link)
     if not done:
