@@ -17,6 +17,7 @@ from subscribers.models import (
     Status,
     Subscriber,
     SubscriberTag,
+    new_link_key,
     utcnow,
 )
 from subscribers.store import get_or_create_list
@@ -108,6 +109,7 @@ def _insert_new(conn: Connection, new: list[Person], now: Any) -> None:
             "timezone": p.timezone,
             "attrs": p.attrs,
             "unsubscribed_at": now if p.status == Status.UNSUBSCRIBED else None,
+            "link_key": new_link_key(),
         }
         for p in new
     ]
