@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from subscribers.errors import SubscriberError
+from subscribers.formulas import restore
 from subscribers.models import SUPPRESSED, Status
 from subscribers.numbers import parse_number
 from subscribers.store import (
@@ -66,7 +67,7 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
     values: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     for column, (name, raw) in enumerate(zip(names, fields, strict=True), start=1):
-        value = raw.strip()
+        value = restore(raw.strip())  # undo the export's guard against spreadsheet formulas
         if not value:
             continue
         if "\x00" in value:
