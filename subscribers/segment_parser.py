@@ -126,9 +126,7 @@ class _Parser:
     def _unary(self) -> Node:
         if self.depth > MAX_DEPTH:
             # Each level is a Python stack frame: refuse before RecursionError does.
-            raise SegmentError(
-                self.peek.column, f"nested too deep (more than {MAX_DEPTH} levels)"
-            )
+            raise SegmentError(self.peek.column, f"nested too deep (more than {MAX_DEPTH} levels)")
         if self.at_word("not"):
             self.take()
             return Not(self.unary())

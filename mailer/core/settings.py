@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     SIGNUP_COOLDOWN_SECONDS: int = 600  # no second confirmation mail to an address before this
     SIGNUP_IP_LIMIT_PER_HOUR: int = 30
     FORWARD_IP_LIMIT_PER_HOUR: int = 50  # friends mailed from one IP
+    # A queued single message still unsent after this many seconds is queued again (lost task).
+    OUTBOX_REDISPATCH_SECONDS: int = Field(default=600, ge=30)
 
     # Bounce policy.
     SOFT_BOUNCE_LIMIT: int = 3

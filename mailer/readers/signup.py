@@ -81,7 +81,8 @@ def _new_pending(session: Session, req: SignupRequest) -> Subscriber:
         consent_ip=req.ip,
     )
     ref = req.referral
-    if ref is not None and session.get(Subscriber, ref.subscriber_id) is not None:
+    referrer = session.get(Subscriber, ref.subscriber_id) if ref is not None else None
+    if ref is not None and referrer is not None and referrer.link_key == ref.key:
         subscriber.referred_by_id = ref.subscriber_id
         subscriber.referred_send_id = ref.send_id or None
     session.add(subscriber)

@@ -100,7 +100,7 @@ def load_recipients(
         rows = (
             conn.execute(
                 select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status)
-                .add_columns(Membership.status)
+                .add_columns(Membership.status, Subscriber.link_key)
                 .outerjoin(
                     Membership,
                     (Membership.subscriber_id == Subscriber.id) & (Membership.list_id == list_id),
@@ -112,9 +112,9 @@ def load_recipients(
         )
     active: list[Recipient] = []
     gone = sorted(set(ids) - {row[0] for row in rows})  # deleted meanwhile: nobody to mail
-    for sid, email, name, status, membership in rows:
+    for sid, email, name, status, membership, link_key in rows:
         if status == Status.ACTIVE and membership == MembershipStatus.SUBSCRIBED:
-            active.append(Recipient(sid, email, name or ""))
+            active.append(Recipient(sid, email, name or "", link_key))
         else:
             gone.append(sid)
     active.sort(key=lambda r: r.subscriber_id)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from mailer.readers.links import Purpose, Token
 from mailer.web import csrf
+from mailer.web.deps import PageError, client_ip, not_found, page, read_token, read_token_async, web
 from mailer.web.forms import read_form
-from mailer.web.deps import PageError, client_ip, not_found, page, read_token, web
 from subscribers.db import transaction
 from subscribers.models import (
     MailingList,
@@ -49,7 +49,7 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/p/{token}", response_class=HTMLResponse)
 async def save_preferences(request: Request, token: str) -> HTMLResponse:
-    link = read_token(request, token, Purpose.PREFERENCES)
+    link = await read_token_async(request, token, Purpose.PREFERENCES)
     form = await read_form(request, max_fields=200)
     csrf.check(request, f"p:{token}", form.get(csrf.FIELD))
     try:

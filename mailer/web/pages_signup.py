@@ -7,21 +7,28 @@ from a forwarded issue credits the reader who forwarded it once the friend confi
 
 from __future__ import annotations
 
-from celery.exceptions import Retry
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
-from mailer.readers import signup
+from mailer.readers import outbox, signup
 from mailer.readers.links import BadToken, Purpose, Token
-from mailer.tasks.messages import deliver_confirmation
-from mailer.transport.base import TransportError
+from mailer.tasks import messages
 from mailer.web import csrf
+from mailer.web.deps import (
+    CONFIRM_MAX_AGE,
+    PageError,
+    client_ip,
+    page,
+    read_token,
+    read_token_async,
+    web,
+)
 from mailer.web.forms import read_form
-from mailer.web.deps import CONFIRM_MAX_AGE, PageError, client_ip, page, read_token, web
 from subscribers.db import transaction
 from subscribers.models import MailingList, utcnow
 from subscribers.store import find_list
@@ -49,12 +56,15 @@ async def subscribe(request: Request) -> HTMLResponse:
         return _form(request, **_refill(fields), error=error, status=400)
     if len(fields["name"]) > 200:
         return _form(request, **_refill(fields), error="The name is too long.", status=400)
+    response = page(request, "subscribe_sent.html", {"title": "Check your inbox"})
     if not form.get(HONEYPOT):
-        await run_in_threadpool(_request, request, email, fields)
-    return page(request, "subscribe_sent.html", {"title": "Check your inbox"})
+        ids = await run_in_threadpool(_request, request, email, fields)
+        # The confirmation goes after the answer: a known address answers as fast as a new one.
+        response.background = BackgroundTask(messages.dispatch, web(request).engine, ids)
+    return response
 
 
-def _request(request: Request, email: str, fields: dict[str, str]) -> None:
+def _request(request: Request, email: str, fields: dict[str, str]) -> list[int]:
     app = web(request)
     ip = client_ip(request)
     if not app.limiter.allow(f"signup:{ip}", 1, app.settings.SIGNUP_IP_LIMIT_PER_HOUR, 3600):
@@ -66,15 +76,9 @@ def _request(request: Request, email: str, fields: dict[str, str]) -> None:
         to_mail = signup.request_signup(
             session, req, utcnow(), app.settings.SIGNUP_COOLDOWN_SECONDS
         )
-        list_id = mailing_list.id
-    if to_mail is None:
-        return
-    try:
-        deliver_confirmation.delay(to_mail, list_id)
-    except (TransportError, Retry) as exc:
-        raise PageError(
-            503, "Not sent yet", "We could not send the confirmation just now. Please try again."
-        ) from exc
+        if to_mail is None:
+            return []
+        return [outbox.add_confirmation(session, to_mail, mailing_list.id).id]
 
 
 def _chosen_list(
@@ -115,7 +119,7 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/confirm/{token}", response_class=HTMLResponse)
 async def confirm(request: Request, token: str) -> HTMLResponse:
-    link = read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
+    link = await read_token_async(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
     form = await read_form(request, max_fields=5)
     csrf.check(request, f"c:{token}", form.get(csrf.FIELD))
     done = await run_in_threadpool(_confirm, request, link)

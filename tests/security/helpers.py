@@ -9,7 +9,9 @@ from mailer.readers.links import Purpose
 from tests.unit.web.conftest import World, form_token
 
 
-def forward(client: TestClient, world: World, emails: str, subscriber_id: int | None = None) -> Response:
+def forward(
+    client: TestClient, world: World, emails: str, subscriber_id: int | None = None
+) -> Response:
     path = world.path(Purpose.FORWARD, subscriber_id)
     data = {"csrf_token": form_token(client, path), "emails": emails, "note": ""}
     return client.post(path, data=data)

@@ -52,7 +52,7 @@ def test_export_neutralises_formulas_and_import_reads_them_back(
 
 def test_tab_prefixed_formula_is_neutralised_too(engine: Engine, workdir: Path) -> None:
     path = workdir / "in.csv"
-    path.write_text('email,name\nann@example.com,"\t=cmd|\' /C calc\'!A0"\n', encoding="utf-8")
+    path.write_text("email,name\nann@example.com,\"\t=cmd|' /C calc'!A0\"\n", encoding="utf-8")
     import_csv(engine, path)
     [row] = _export(engine)
     assert not _live(row["name"]) and row["name"].endswith("=cmd|' /C calc'!A0")

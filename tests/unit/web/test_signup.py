@@ -103,7 +103,10 @@ def test_a_confirm_link_cannot_bring_back_a_bounced_address(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     bounced = add_subscriber(engine, "b@example.com", status="bounced")
-    token = world.signer.make(Token(Purpose.CONFIRM, bounced, world.list_id, 0, int(time.time())))
+    key = world.key(bounced)
+    token = world.signer.make(
+        Token(Purpose.CONFIRM, bounced, world.list_id, 0, int(time.time()), key)
+    )
     assert _press_confirm(client, f"/confirm/{token}").status_code == 400
     subscriber = _subscriber(engine, "b@example.com")
     assert subscriber is not None and subscriber.status == "bounced"
@@ -114,7 +117,9 @@ def test_confirm_links_expire_after_seven_days(
 ) -> None:
     pending = add_subscriber(engine, "late@example.com", status="pending")
     issued = int(time.time()) - 7 * 24 * 3600 - 60
-    token = world.signer.make(Token(Purpose.CONFIRM, pending, world.list_id, 0, issued))
+    token = world.signer.make(
+        Token(Purpose.CONFIRM, pending, world.list_id, 0, issued, world.key(pending))
+    )
     response = client.get(f"/confirm/{token}")
     assert response.status_code == 400 and "expired" in response.text
     subscriber = _subscriber(engine, "late@example.com")
@@ -129,7 +134,7 @@ def test_forged_and_wrong_purpose_confirm_links(client: TestClient, world: World
 def test_referral_is_credited_once_the_friend_confirms(
     client: TestClient, world: World, engine: Engine, workdir: Path
 ) -> None:
-    ref = world.signer.make(Token(Purpose.REFERRAL, world.alice_id, world.list_id, world.send_id))
+    ref = world.token(Purpose.REFERRAL)
     path = f"/subscribe?ref={ref}"
     assert f'name="ref" value="{ref}"' in client.get(path).text
     _signup(client, "friend@example.com", path, ref=ref)
