@@ -6,6 +6,7 @@ decides what the events mean for each subscriber, in a separate, re-runnable ste
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from sqlalchemy.dialects import sqlite
 from mailer.core.bulk_sql import insert_events_pg
 from mailer.core.errors import NewsletterError
 from mailer.core.models import Event, WebhookPost
+from mailer.core.privacy import HASH_PREFIX, address_hash
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,9 @@ def parse_batch(body: bytes) -> list[WebhookEvent]:
         raise BadBatch(f"event batch: {where or 'body'}: {first['msg']}{more}") from None
 
 
-def event_row(event: WebhookEvent, post_id: int, received_at: datetime) -> dict[str, Any]:
+def event_row(
+    event: WebhookEvent, post_id: int, received_at: datetime, secret_key: str | None = None
+) -> dict[str, Any]:
     """The `events` row of one event; everything without a column of its own goes in `data`.
 
     An event whose timestamp is no time at all is kept, dated when it arrived, with the bad
@@ -174,7 +178,7 @@ def event_row(event: WebhookEvent, post_id: int, received_at: datetime) -> dict[
         "sg_event_id": event.sg_event_id,
         "post_id": post_id,
         "event": event.event,
-        "email": event.email.strip().lower(),
+        "email": stored_email(event.email, data, secret_key),
         "subscriber_id": event.nl_subscriber_id,
         "send_id": event.nl_send_id,
         "occurred_at": occurred_at,
@@ -184,6 +188,24 @@ def event_row(event: WebhookEvent, post_id: int, received_at: datetime) -> dict[
         "sg_message_id": event.sg_message_id,
         "data": data,
     }
+
+
+def stored_email(email: str, data: dict[str, Any], secret_key: str | None) -> str:
+    """A forwarded copy's address is a friend's, which we promise not to keep: its keyed hash."""
+    if secret_key is not None and data.get("nl_kind") == "forward":
+        return HASH_PREFIX + address_hash(secret_key, email)
+    return email.strip().lower()
+
+
+def redacted_body(body: str, secret_key: str | None) -> str:
+    """The post as stored: every forwarded copy's address replaced by its keyed hash."""
+    if secret_key is None or '"forward"' not in body:
+        return body  # the usual post: kept byte for byte
+    items = json.loads(body)
+    for item in items:
+        if isinstance(item, dict) and item.get("nl_kind") == "forward":
+            item["email"] = stored_email(str(item.get("email", "")), item, secret_key)
+    return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
 
 
 # --- storage ------------------------------------------------------------------------------
@@ -198,10 +220,18 @@ def _insert_ignoring_duplicates() -> Insert:
     )
 
 
-def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datetime) -> StoredPost:
+def store_post(
+    engine: Engine,
+    body: str,
+    events: list[WebhookEvent],
+    now: datetime,
+    secret_key: str | None = None,
+) -> StoredPost:
     """Keep the post and its new events in ONE transaction: all of it or none of it.
 
-    PostgreSQL takes the whole batch as one array-parameter statement (see bulk_sql)."""
+    PostgreSQL takes the whole batch as one array-parameter statement (see bulk_sql). With
+    `secret_key`, friends' addresses (forwarded copies) are stored as keyed hashes only."""
+    body = redacted_body(body, secret_key)
     unique = {event.sg_event_id: event for event in events}
     # Same order in every transaction, so overlapping concurrent posts cannot deadlock.
     ordered = [unique[key] for key in sorted(unique)]
@@ -213,11 +243,11 @@ def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datet
             .returning(WebhookPost.id)
         ).scalar_one()
         if engine.dialect.name == "postgresql":
-            rows = [event_row(e, post_id, now) for e in ordered]
+            rows = [event_row(e, post_id, now, secret_key) for e in ordered]
             return StoredPost(post_id, len(events), insert_events_pg(conn, post_id, rows))
         statement = _insert_ignoring_duplicates()
         for start in range(0, len(ordered), _CHUNK):
-            rows = [event_row(e, post_id, now) for e in ordered[start : start + _CHUNK]]
+            rows = [event_row(e, post_id, now, secret_key) for e in ordered[start : start + _CHUNK]]
             new += len(conn.execute(statement, rows).all())
     return StoredPost(post_id=post_id, received=len(events), new=new)
 

@@ -7,12 +7,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from _pytest.monkeypatch import MonkeyPatch
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from mailer.core.models import OutboxMessage
 from mailer.core.settings import Settings
 from mailer.readers import outbox as message_outbox
+from mailer.tasks import messages
 from mailer.tasks.messages import redispatch
 from subscribers.db import transaction
 from subscribers.models import utcnow
@@ -21,23 +23,21 @@ from tests.unit.web.conftest import World, add_subscriber, outbox
 
 
 def test_signup_request_only_writes_an_outbox_row_before_answering(
-    client: TestClient, world: World, engine: Engine, workdir: Path, monkeypatch
+    client: TestClient, world: World, engine: Engine, workdir: Path, monkeypatch: MonkeyPatch
 ) -> None:
-    seen_at_answer: list[int] = []
+    at_dispatch: list[tuple[int, int]] = []
+    original = messages.dispatch
 
-    original = message_outbox.dispatch
+    def watched(bound: Engine, ids: list[int]) -> None:
+        # What exists when the queueing starts: the row, and no mail yet.
+        with transaction(bound) as session:
+            unsent = session.scalars(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
+            at_dispatch.append((len(list(unsent)), len(outbox(workdir))))
+        original(bound, ids)
 
-    def dispatch_after(ids: list[int]) -> None:
-        seen_at_answer.append(
-            len(list((workdir / "var" / "outbox").glob("*.eml")))
-            if (workdir / "var" / "outbox").exists()
-            else 0
-        )
-        original(ids)
-
-    monkeypatch.setattr(message_outbox, "dispatch", dispatch_after)
+    monkeypatch.setattr(messages, "dispatch", watched)
     assert signup(client, "new@example.com").status_code == 200
-    assert seen_at_answer == [0]  # nothing was mailed before the dispatch step
+    assert at_dispatch == [(1, 0)]
     assert [m["To"] for m in outbox(workdir)] == ["new@example.com"]
     with transaction(engine) as session:
         row = session.scalars(select(OutboxMessage)).one()
