@@ -36,10 +36,13 @@ class SignupRequest:
 
 
 def default_list(session: Session, preferred: str | None) -> MailingList:
-    """DEFAULT_LIST when set (created on first use), else the oldest list, else `newsletter`."""
+    """DEFAULT_LIST when set (created on first use), else the oldest public list, else
+    `newsletter`."""
     if preferred:
         return get_or_create_list(session, preferred)
-    first = session.scalars(select(MailingList).order_by(MailingList.id).limit(1)).first()
+    first = session.scalars(
+        select(MailingList).where(MailingList.public).order_by(MailingList.id).limit(1)
+    ).first()
     return first or get_or_create_list(session, "newsletter")
 
 

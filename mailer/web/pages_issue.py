@@ -21,7 +21,7 @@ from mailer.readers.links import Purpose
 from mailer.sending.payload import display_name
 from mailer.web.deps import ISSUE_CSP, not_found, page, read_token, sibling, web
 from subscribers.db import transaction
-from subscribers.models import Subscriber
+from subscribers.models import MailingList, Subscriber
 
 router = APIRouter()
 
@@ -90,7 +90,15 @@ def archived_issue(request: Request, slug: str) -> HTMLResponse:
 
 
 def _public() -> tuple[Any, ...]:
-    return (Send.state.in_([str(s) for s in _PUBLISHED]), Send.test_to.is_(None), Send.archived)
+    """Sent for real, and either marked for the archive or sent to a whole public list."""
+    public_list = select(MailingList.id).where(MailingList.public)
+    whole_public_list = Send.list_id.in_(public_list) & Send.segment.is_(None)
+    return (
+        Send.state.in_([str(s) for s in _PUBLISHED]),
+        Send.test_to.is_(None),
+        Send.archived,
+        Send.archive_public | whole_public_list,
+    )
 
 
 def _issue_response(document: str) -> HTMLResponse:

@@ -108,11 +108,18 @@ def _render(request: Request, token: str, link: Token, notice: str) -> HTMLRespo
 
 def _choices(session: Session, subscriber_id: int) -> list[ListChoice]:
     rows = session.execute(
-        select(MailingList.id, MailingList.name, MailingList.description, Membership.status)
+        select(
+            MailingList.id,
+            func.coalesce(func.nullif(MailingList.title, ""), MailingList.name).label("name"),
+            MailingList.description,
+            Membership.status,
+        )
         .outerjoin(
             Membership,
             (Membership.list_id == MailingList.id) & (Membership.subscriber_id == subscriber_id),
         )
+        # Public lists, and private ones the reader is on (or was): never anyone else's.
+        .where(MailingList.public | Membership.status.is_not(None))
         .order_by(MailingList.name)
     ).all()
     active = session.scalar(select(Subscriber.status).where(Subscriber.id == subscriber_id))

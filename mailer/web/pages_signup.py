@@ -86,12 +86,12 @@ def _chosen_list(
 ) -> MailingList:
     if name:
         found = find_list(session, name)
-        if found is None:
+        if found is None or not found.public:  # a private list is joined by invitation only
             raise PageError(404, "Unknown newsletter", f"There is no newsletter called “{name}”.")
         return found
     if referral is not None and referral.list_id:
         found = session.get(MailingList, referral.list_id)
-        if found is not None:
+        if found is not None and found.public:
             return found
     return signup.default_list(session, preferred)
 
@@ -145,7 +145,14 @@ def _form(
     status: int = 200,
 ) -> HTMLResponse:
     with transaction(web(request).engine) as session:
-        lists = session.scalars(select(MailingList.name).order_by(MailingList.name)).all()
+        lists = [
+            {"name": row.name, "title": row.title or row.name}
+            for row in session.execute(
+                select(MailingList.name, MailingList.title)
+                .where(MailingList.public)
+                .order_by(MailingList.name)
+            )
+        ]
     form_token = csrf.issue(request, "subscribe")
     context = {
         "title": "Subscribe",
