@@ -1,0 +1,121 @@
+"""13. `newsletter serve` cuts clients that trickle headers or bodies, trusts X-Forwarded-For
+from no one unless told, and compose puts a real reverse proxy in front of the app."""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from mailer.core.settings import Settings
+from tests.fixtures.services import free_port, port_open, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[int]:
+    """The real server, with short deadlines so the test is quick."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HTTP_HEADER_TIMEOUT_SECONDS": "1",
+        "HTTP_BODY_TIMEOUT_SECONDS": "1",
+        "SIGNUP_IP_LIMIT_PER_HOUR": "1",
+    }
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    command = [sys.executable, "-m", "mailer.cli.main", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, cwd=os.getcwd())
+    try:
+        wait_for(lambda: port_open(port), what="newsletter serve")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
+def _trickle(port: int, chunks: list[bytes], pause: float, limit: float) -> tuple[float, bytes]:
+    """Send `chunks` slowly; how long the server kept listening, and what it answered."""
+    started = time.monotonic()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as conn:
+        try:
+            for chunk in [*chunks, b""]:
+                if chunk:
+                    conn.sendall(chunk)
+                # Read as we go: a server that answers and closes may reset a late reader.
+                readable, _, _ = select.select([conn], [], [], pause)
+                if readable:
+                    answer = conn.recv(1000)
+                    break
+                if time.monotonic() - started > limit:
+                    break
+            else:
+                answer = conn.recv(1000)
+        except OSError:
+            pass
+    return time.monotonic() - started, answer
+
+
+def test_trickled_headers_are_cut(served: int) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: a\r\n" * 40
+    took, answer = _trickle(served, [bytes([b]) for b in request], 0.1, 8)
+    assert took < 4 and answer == b""
+
+
+def test_a_silent_connection_is_cut(served: int) -> None:
+    took, _ = _trickle(served, [], 0, 8)
+    assert took < 4
+
+
+def test_trickled_body_gets_408(served: int) -> None:
+    head = (
+        b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+        b"\r\nContent-Length: 400\r\n\r\n"
+    )
+    took, answer = _trickle(served, [head] + [b"a"] * 60, 0.1, 8)
+    assert took < 4 and answer.startswith(b"HTTP/1.1 408")
+
+
+def test_a_normal_request_still_works(served: int) -> None:
+    assert httpx.get(f"http://127.0.0.1:{served}/healthz").status_code == 200
+
+
+def test_forwarded_for_from_localhost_is_not_believed_by_default(served: int) -> None:
+    """The sign-up limit (1 an hour here) keys on the client address: a local client that
+    names another address in X-Forwarded-For is still itself."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{served}") as client:
+        answers = []
+        for n, claimed in enumerate(("203.0.113.9", "198.51.100.7")):
+            page = client.get("/subscribe").text
+            marker = 'name="csrf_token" value="'
+            start = page.index(marker) + len(marker)
+            token = page[start : page.index('"', start)]
+            data = {"csrf_token": token, "email": f"r{n}@example.com"}
+            response = client.post("/subscribe", data=data, headers={"X-Forwarded-For": claimed})
+            answers.append(response.status_code)
+    assert answers == [200, 429]
+
+
+def test_compose_puts_a_reverse_proxy_in_front_and_trusts_only_it() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert "ports" not in services["web"], "the app port must not be published directly"
+    proxy = services["proxy"]
+    dockerfile = (ROOT / proxy["build"] / "Dockerfile").read_text()
+    assert "FROM caddy:2" in dockerfile  # the official image, our Caddyfile baked in
+    caddyfile = (ROOT / proxy["build"] / "Caddyfile").read_text()
+    assert "read_header 10s" in caddyfile and "reverse_proxy web:8000" in caddyfile
+    assert proxy["ports"] and proxy["depends_on"]["web"]
+    trusted = services["web"]["environment"]["FORWARDED_ALLOW_IPS"]
+    assert trusted and trusted != "*" and "127.0.0.1" not in trusted
+    network = services["proxy"]["networks"]["edge"]["ipv4_address"]
+    assert trusted == network
