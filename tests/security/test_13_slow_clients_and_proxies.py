@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -93,16 +94,7 @@ def test_a_normal_request_still_works(served: int) -> None:
 def test_forwarded_for_from_localhost_is_not_believed_by_default(served: int) -> None:
     """The sign-up limit (1 an hour here) keys on the client address: a local client that
     names another address in X-Forwarded-For is still itself."""
-    with httpx.Client(base_url=f"http://127.0.0.1:{served}") as client:
-        answers = []
-        for n, claimed in enumerate(("203.0.113.9", "198.51.100.7")):
-            page = client.get("/subscribe").text
-            marker = 'name="csrf_token" value="'
-            start = page.index(marker) + len(marker)
-            token = page[start : page.index('"', start)]
-            data = {"csrf_token": token, "email": f"r{n}@example.com"}
-            response = client.post("/subscribe", data=data, headers={"X-Forwarded-For": claimed})
-            answers.append(response.status_code)
+    answers = _signups(f"http://127.0.0.1:{served}", ["203.0.113.9", "198.51.100.7"])
     assert answers == [200, 429]
 
 
@@ -113,9 +105,59 @@ def test_compose_puts_a_reverse_proxy_in_front_and_trusts_only_it() -> None:
     dockerfile = (ROOT / proxy["build"] / "Dockerfile").read_text()
     assert "FROM caddy:2" in dockerfile  # the official image, our Caddyfile baked in
     caddyfile = (ROOT / proxy["build"] / "Caddyfile").read_text()
-    assert "read_header 10s" in caddyfile and "reverse_proxy web:8000" in caddyfile
+    assert "read_header 10s" in caddyfile and "reverse_proxy {$UPSTREAM:web:8000}" in caddyfile
     assert proxy["ports"] and proxy["depends_on"]["web"]
     trusted = services["web"]["environment"]["FORWARDED_ALLOW_IPS"]
     assert trusted and trusted != "*" and "127.0.0.1" not in trusted
     network = services["proxy"]["networks"]["edge"]["ipv4_address"]
     assert trusted == network
+
+
+def _signups(base: str, claimed: list[str]) -> list[int]:
+    with httpx.Client(base_url=base) as client:
+        answers = []
+        for n, address in enumerate(claimed):
+            page = client.get("/subscribe").text
+            marker = 'name="csrf_token" value="'
+            start = page.index(marker) + len(marker)
+            token = page[start : page.index('"', start)]
+            data = {"csrf_token": token, "email": f"r{n}@example.com"}
+            response = client.post("/subscribe", data=data, headers={"X-Forwarded-For": address})
+            answers.append(response.status_code)
+    return answers
+
+
+def test_through_the_real_proxy_a_client_cannot_pick_its_address(settings: Settings) -> None:
+    """Caddy with the deployment's Caddyfile in front of the app, which trusts Caddy only:
+    the client's own X-Forwarded-For is replaced, so per-IP limits still hold."""
+    caddy = shutil.which("caddy")
+    assert caddy, "caddy is missing: run `bash scripts/setup --test`"
+    app_port, proxy_port = free_port(), free_port()
+    env = {**os.environ, "SIGNUP_IP_LIMIT_PER_HOUR": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    command = [sys.executable, "-m", "mailer.cli.main", "serve", "--port", str(app_port)]
+    proxy_env = {
+        **os.environ,
+        "SITE_ADDRESS": f":{proxy_port}",
+        "UPSTREAM": f"127.0.0.1:{app_port}",
+        "CADDY_ADMIN": "off",
+        "HOME": os.getcwd(),
+        "XDG_DATA_HOME": os.getcwd(),
+        "XDG_CONFIG_HOME": os.getcwd(),
+    }
+    caddyfile = str(ROOT / "deploy" / "proxy" / "Caddyfile")
+    proxy_command = [caddy, "run", "--config", caddyfile, "--adapter", "caddyfile"]
+    app = subprocess.Popen(command, env=env, cwd=os.getcwd())
+    proxy = subprocess.Popen(
+        proxy_command, env=proxy_env, cwd=os.getcwd(), stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: port_open(app_port), what="newsletter serve")
+        wait_for(lambda: port_open(proxy_port), what="caddy")
+        assert _signups(f"http://127.0.0.1:{proxy_port}", ["203.0.113.9", "198.51.100.7"]) == [
+            200,
+            429,
+        ]
+    finally:
+        for process in (proxy, app):
+            process.terminate()
+            process.wait(15)
