@@ -174,7 +174,7 @@ def event_row(
         data["status"] = event.status
     if event.nl_list_id is not None:
         data["nl_list_id"] = event.nl_list_id
-    return {
+    row = {
         "sg_event_id": event.sg_event_id,
         "post_id": post_id,
         "event": event.event,
@@ -188,6 +188,18 @@ def event_row(
         "sg_message_id": event.sg_message_id,
         "data": data,
     }
+    # PostgreSQL stores no NUL in text or JSON: an event carrying one is kept, with U+FFFD.
+    return {key: _without_nul(value) for key, value in row.items()}
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def stored_email(email: str, data: dict[str, Any], secret_key: str | None) -> str:
@@ -254,4 +266,4 @@ def store_post(
 
 def event_ids(body: str) -> list[str]:
     """The sg_event_ids a stored post carried (it was validated when it came in)."""
-    return sorted({event.sg_event_id for event in parse_batch(body.encode("utf-8"))})
+    return sorted({_without_nul(e.sg_event_id) for e in parse_batch(body.encode("utf-8"))})

@@ -69,3 +69,15 @@ def test_deeply_nested_segment_is_refused_with_a_column() -> None:
     assert raised.value.column > 0
     with pytest.raises(SegmentError, match="deep"):
         parse("not " * 300 + 'email = "x"')
+
+
+@pytest.mark.parametrize("field", ["email", "reason", "sg_event_id", "extra"])
+def test_webhook_event_with_a_nul_byte(settings: Settings, engine: Engine, field: str) -> None:
+    signer = Signer()
+    hooked = settings.model_copy(update={"SENDGRID_WEBHOOK_PUBLIC_KEY": signer.public_key})
+    bad = event("bounce", "a@example.com", reason="x")
+    bad[field] = "a\x00b"
+    body = body_of([bad, event("delivered", "b@example.com")])
+    with TestClient(create_app(hooked)) as client:
+        response = client.post("/webhooks/sendgrid", content=body, headers=signer.headers(body))
+    assert response.status_code < 500, response.text
