@@ -70,12 +70,20 @@ def finish(row: OutboxMessage, secret_key: str, now: datetime, error: str | None
     """Sent (or skipped, with why): the friend's address is replaced by its keyed hash."""
     row.sent_at = now
     row.error = error
-    friend = row.args.get("friend")
-    if friend:
-        args = {k: v for k, v in row.args.items() if k not in ("friend", "note")}
-        row.args = {**args, "friend_hash": address_hash(secret_key, friend)}
+    _forget_friend(row, secret_key)
 
 
-def failed(row: OutboxMessage, error: str, permanent: bool) -> None:
+def failed(row: OutboxMessage, error: str, permanent: bool, secret_key: str) -> None:
+    """A failed attempt; after the last one the row stays for an operator, without the
+    friend's address (nothing will be sent to it any more)."""
     row.attempts = MAX_ATTEMPTS if permanent else row.attempts + 1
     row.error = error[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        _forget_friend(row, secret_key)
+
+
+def _forget_friend(row: OutboxMessage, secret_key: str) -> None:
+    friend = row.args.get("friend")
+    if friend:
+        kept = {k: v for k, v in row.args.items() if k not in ("friend", "note")}
+        row.args = {**kept, "friend_hash": address_hash(secret_key, friend)}

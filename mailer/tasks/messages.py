@@ -50,11 +50,11 @@ def deliver_message(self: Task[Any, Any], message_id: int) -> str:
     try:
         make_transport(settings).deliver(built)
     except TemporaryFailure as exc:
-        _record_failure(engine, message_id, str(exc), permanent=False)
+        _record_failure(engine, message_id, str(exc), False, settings.SECRET_KEY)
         delay = exc.retry_after or min(600, 5 * 2**self.request.retries)
         raise self.retry(exc=exc, countdown=delay) from exc
     except PermanentFailure as exc:
-        _record_failure(engine, message_id, str(exc), permanent=True)
+        _record_failure(engine, message_id, str(exc), True, settings.SECRET_KEY)
         raise
     with transaction(engine) as session:
         row = session.get(OutboxMessage, message_id)
@@ -63,11 +63,13 @@ def deliver_message(self: Task[Any, Any], message_id: int) -> str:
     return "sent"
 
 
-def _record_failure(engine: Engine, message_id: int, error: str, permanent: bool) -> None:
+def _record_failure(
+    engine: Engine, message_id: int, error: str, permanent: bool, secret_key: str
+) -> None:
     with transaction(engine) as session:
         row = session.get(OutboxMessage, message_id)
         if row is not None:
-            outbox.failed(row, error, permanent)
+            outbox.failed(row, error, permanent, secret_key)
 
 
 @celery_app.task

@@ -8,7 +8,6 @@ import select
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 
 from mailer.core.settings import Settings
 from tests.fixtures.services import free_port, port_open, wait_for
+from tests.security.helpers import csrf_field, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,22 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def served(settings: Settings) -> Iterator[int]:
     """The real server, with short deadlines so the test is quick."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "HTTP_HEADER_TIMEOUT_SECONDS": "1",
-        "HTTP_BODY_TIMEOUT_SECONDS": "1",
-        "SIGNUP_IP_LIMIT_PER_HOUR": "1",
-    }
-    env.pop("FORWARDED_ALLOW_IPS", None)
-    command = [sys.executable, "-m", "mailer.cli.main", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=env, cwd=os.getcwd())
-    try:
-        wait_for(lambda: port_open(port), what="newsletter serve")
+    deadlines = {"HTTP_HEADER_TIMEOUT_SECONDS": "1", "HTTP_BODY_TIMEOUT_SECONDS": "1"}
+    with serving(**deadlines, SIGNUP_IP_LIMIT_PER_HOUR="1", FORWARDED_ALLOW_IPS="") as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(15)
 
 
 def _trickle(port: int, chunks: list[bytes], pause: float, limit: float) -> tuple[float, bytes]:
@@ -117,10 +104,7 @@ def _signups(base: str, claimed: list[str]) -> list[int]:
     with httpx.Client(base_url=base) as client:
         answers = []
         for n, address in enumerate(claimed):
-            page = client.get("/subscribe").text
-            marker = 'name="csrf_token" value="'
-            start = page.index(marker) + len(marker)
-            token = page[start : page.index('"', start)]
+            token = csrf_field(client.get("/subscribe").text)
             data = {"csrf_token": token, "email": f"r{n}@example.com"}
             response = client.post("/subscribe", data=data, headers={"X-Forwarded-For": address})
             answers.append(response.status_code)
@@ -132,32 +116,24 @@ def test_through_the_real_proxy_a_client_cannot_pick_its_address(settings: Setti
     the client's own X-Forwarded-For is replaced, so per-IP limits still hold."""
     caddy = shutil.which("caddy")
     assert caddy, "caddy is missing: run `bash scripts/setup --test`"
-    app_port, proxy_port = free_port(), free_port()
-    env = {**os.environ, "SIGNUP_IP_LIMIT_PER_HOUR": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
-    command = [sys.executable, "-m", "mailer.cli.main", "serve", "--port", str(app_port)]
-    proxy_env = {
-        **os.environ,
-        "SITE_ADDRESS": f":{proxy_port}",
-        "UPSTREAM": f"127.0.0.1:{app_port}",
-        "CADDY_ADMIN": "off",
-        "HOME": os.getcwd(),
-        "XDG_DATA_HOME": os.getcwd(),
-        "XDG_CONFIG_HOME": os.getcwd(),
-    }
-    caddyfile = str(ROOT / "deploy" / "proxy" / "Caddyfile")
-    proxy_command = [caddy, "run", "--config", caddyfile, "--adapter", "caddyfile"]
-    app = subprocess.Popen(command, env=env, cwd=os.getcwd())
-    proxy = subprocess.Popen(
-        proxy_command, env=proxy_env, cwd=os.getcwd(), stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_for(lambda: port_open(app_port), what="newsletter serve")
-        wait_for(lambda: port_open(proxy_port), what="caddy")
-        assert _signups(f"http://127.0.0.1:{proxy_port}", ["203.0.113.9", "198.51.100.7"]) == [
-            200,
-            429,
-        ]
-    finally:
-        for process in (proxy, app):
-            process.terminate()
-            process.wait(15)
+    proxy_port = free_port()
+    trusted = {"SIGNUP_IP_LIMIT_PER_HOUR": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    with serving(**trusted) as app_port:
+        proxy_env = {
+            **os.environ,
+            "SITE_ADDRESS": f":{proxy_port}",
+            "UPSTREAM": f"127.0.0.1:{app_port}",
+            "CADDY_ADMIN": "off",
+            "XDG_DATA_HOME": os.getcwd(),
+            "XDG_CONFIG_HOME": os.getcwd(),
+        }
+        caddyfile = str(ROOT / "deploy" / "proxy" / "Caddyfile")
+        command = [caddy, "run", "--config", caddyfile, "--adapter", "caddyfile"]
+        proxy = subprocess.Popen(command, env=proxy_env, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: port_open(proxy_port), what="caddy")
+            answers = _signups(f"http://127.0.0.1:{proxy_port}", ["203.0.113.9", "198.51.100.7"])
+        finally:
+            proxy.terminate()
+            proxy.wait(15)
+    assert answers == [200, 429]
