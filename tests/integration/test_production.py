@@ -323,9 +323,9 @@ def test_production_topology(
     # highest id (the last batch) unsubscribes with the RFC 8058 one-click POST.
     wait_until(lambda: sendgrid.recipients(), 60, "the scheduler to start the send")
     engine = make_engine(dep.env["DATABASE_URL"])
-    subscriber_id, list_id, key = ids(engine, unsubscriber_email)
+    subscriber_id, list_id, link_key = ids(engine, unsubscriber_email)
     token = Signer(SECRET_KEY).make(
-        Token(Purpose.UNSUBSCRIBE, subscriber_id, list_id, send_id=send_id, key=key)
+        Token(Purpose.UNSUBSCRIBE, subscriber_id, list_id, send_id=send_id, key=link_key)
     )
     response = httpx.post(
         f"{base}/u/{token}",
