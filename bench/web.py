@@ -65,14 +65,20 @@ def populate(url: str, count: int) -> list[str]:
         conn.execute(
             insert(Subscriber),
             [
-                {"id": i, "email": f"r{i}@example.com", "email_norm": f"r{i}@example.com"}
+                # The link key is the id here, so the bench can sign the links it then opens.
+                {
+                    "id": i,
+                    "email": f"r{i}@example.com",
+                    "email_norm": f"r{i}@example.com",
+                    "link_key": i,
+                }
                 for i in ids
             ],
         )
         conn.execute(insert(Membership), [{"list_id": list_id, "subscriber_id": i} for i in ids])
     engine.dispose()
     signer = Signer(SECRET)
-    return [f"/u/{signer.make(Token(Purpose.UNSUBSCRIBE, i, list_id, 1))}" for i in ids]
+    return [f"/u/{signer.make(Token(Purpose.UNSUBSCRIBE, i, list_id, 1, key=i))}" for i in ids]
 
 
 def start_server(url: str, port: int, workers: int, workdir: str) -> subprocess.Popen[bytes]:

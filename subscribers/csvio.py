@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from subscribers.errors import SubscriberError
+from subscribers.formulas import neutralise, restore
 
 DELIMITERS = (",", ";", "\t")
 _CHUNK = 1 << 20
@@ -73,7 +74,7 @@ def read_header(path: Path, stream: io.TextIOWrapper) -> tuple[Header, Records]:
         raise SubscriberError(f"{path}: line 1: a header row is required (email, name, tags, …)")
     delimiter = sniff_delimiter(first)
     raw = next(csv.reader([first], delimiter=delimiter))
-    names = [_normalise(name) for name in raw]
+    names = [_normalise(restore(name.strip())) for name in raw]
     _check_header(path, names)
     return Header(raw, names, delimiter), _records(path, stream, delimiter)
 
@@ -139,8 +140,8 @@ class RejectedFile:
         if self._out is None:
             self._out = self.path.open("w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._out)
-            self._writer.writerow(["line", "reason", *self.header.raw])
-        self._writer.writerow([line, reason, *fields])
+            self._writer.writerow(["line", "reason", *map(neutralise, self.header.raw)])
+        self._writer.writerow([line, neutralise(reason), *map(neutralise, fields)])
         self.count += 1
 
     def close(self) -> None:

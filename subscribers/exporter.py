@@ -15,6 +15,8 @@ from typing import Any, TextIO
 from sqlalchemy import ColumnElement, Engine, Row, select
 from sqlalchemy.orm import Session
 
+from subscribers.errors import SubscriberError
+from subscribers.formulas import neutralise
 from subscribers.lists import require_list
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber, SubscriberTag
 from subscribers.segments import compile_segment
@@ -30,13 +32,14 @@ def export_csv(
     conditions = _conditions(engine, list_name, segment)
     keys = sorted({key for row in _pages(engine, conditions) for key in row.attrs})
     writer = csv.writer(out)
-    writer.writerow([*CORE_COLUMNS, *keys])
+    writer.writerow([neutralise(name) for name in (*CORE_COLUMNS, *keys)])
     count = 0
     for page in _chunks(_pages(engine, conditions)):
         tags = _tags(engine, [row.id for row in page])
         for row in page:
             core = [row.email, row.name, ";".join(sorted(tags.get(row.id, []))), row.timezone]
-            writer.writerow([*core, row.status, *(_cell(row.attrs.get(k)) for k in keys)])
+            cells = [*core, row.status, *(_cell(row.attrs.get(k)) for k in keys)]
+            writer.writerow([neutralise(cell or "") for cell in cells])
             count += 1
     return count
 

@@ -18,6 +18,7 @@ from subscribers.models import (
     Status,
     Subscriber,
     SubscriberTag,
+    new_link_key,
     utcnow,
 )
 from subscribers.store import find_list
@@ -112,6 +113,7 @@ def _insert_new(conn: Connection, new: list[Person], now: Any) -> None:
             "timezone": p.timezone,
             "attrs": p.attrs,
             "unsubscribed_at": now if p.status == Status.UNSUBSCRIBED else None,
+            "link_key": new_link_key(),
         }
         for p in new
     ]

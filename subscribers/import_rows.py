@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from subscribers.errors import SubscriberError
+from subscribers.formulas import restore
 from subscribers.models import SUPPRESSED, Status
 from subscribers.numbers import parse_number
 from subscribers.store import (
@@ -66,9 +67,11 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
     values: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     for column, (name, raw) in enumerate(zip(names, fields, strict=True), start=1):
-        value = raw.strip()
+        value = restore(raw.strip())  # undo the export's guard against spreadsheet formulas
         if not value:
             continue
+        if "\x00" in value:
+            raise SubscriberError(f"column {column} holds a NUL character")
         if not name:  # a trailing delimiter is harmless; a value nobody named is not
             raise SubscriberError(f"a value in column {column}, which has no name in the header")
         if name in ("email", "name", "tags", "timezone", "status"):

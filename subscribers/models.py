@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,11 @@ from subscribers.types import JSONDict, UTCDateTime
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_link_key() -> int:
+    """A random per-subscriber key the reader's links are bound to (never 0, fits INTEGER)."""
+    return secrets.randbelow(2**31 - 2) + 1
 
 
 class Status(enum.StrEnum):
@@ -71,6 +77,8 @@ class Subscriber(Base):
     referred_send_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Links carry this key: a deleted reader's links die even if the database reuses the id.
+    link_key: Mapped[int] = mapped_column(Integer, default=new_link_key)
 
     tags: Mapped[list[SubscriberTag]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", lazy="selectin"

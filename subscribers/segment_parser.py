@@ -65,6 +65,9 @@ class Bool:
 Node = Compare | In | Not | Bool
 
 
+MAX_DEPTH = 50  # of parentheses and "not"s; people write 3 or 4
+
+
 def parse(expr: str) -> Node:
     """Parse a segment expression; raise SegmentError naming the column of the first problem."""
     parser = _Parser(tokenize(expr))
@@ -86,6 +89,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.index = 0
+        self.depth = 0  # open "(" and "not" around the current token
 
     @property
     def peek(self) -> Token:
@@ -113,6 +117,16 @@ class _Parser:
         return items[0] if len(items) == 1 else Bool(op, tuple(items))
 
     def unary(self) -> Node:
+        self.depth += 1
+        try:
+            return self._unary()
+        finally:
+            self.depth -= 1
+
+    def _unary(self) -> Node:
+        if self.depth > MAX_DEPTH:
+            # Each level is a Python stack frame: refuse before RecursionError does.
+            raise SegmentError(self.peek.column, f"nested too deep (more than {MAX_DEPTH} levels)")
         if self.at_word("not"):
             self.take()
             return Not(self.unary())

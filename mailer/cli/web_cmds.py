@@ -6,6 +6,8 @@ import typer
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
+from mailer.ops.logging import uvicorn_log_config
+from mailer.web.slow_clients import HeaderDeadline
 
 
 @app.command()
@@ -29,7 +31,10 @@ def serve(
         port=port,
         workers=workers,
         access_log=access_log,
-        proxy_headers=True,
+        # X-Forwarded-For only from the configured proxies (uvicorn alone trusts 127.0.0.1).
+        proxy_headers=bool(cfg.FORWARDED_ALLOW_IPS),
+        forwarded_allow_ips=cfg.FORWARDED_ALLOW_IPS or "",
+        http=HeaderDeadline,
         server_header=False,
         log_config=uvicorn_log_config(cfg),
     )

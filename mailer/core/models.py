@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,6 +81,8 @@ class Send(Base):
     max_subscriber_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     total_recipients: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Shown in the public archive although sent to a private list or a segment.
+    archive_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A 429 pauses the whole send, not one worker.
     throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -209,3 +213,52 @@ class Heartbeat(Base):
     detail: Mapped[str] = mapped_column(String(500), default="")  # a worker's queues
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ForwardRecipient(Base):
+    """One copy per friend per issue, whoever forwards it; the address only as a keyed hash."""
+
+    __tablename__ = "forward_recipients"
+
+    send_id: Mapped[int] = mapped_column(
+        ForeignKey("sends.id", ondelete="CASCADE"), primary_key=True
+    )
+    friend_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AddressSuppression(Base):
+    """An address that is not a subscriber (a forwarded-to friend) and must not be mailed again."""
+
+    __tablename__ = "address_suppressions"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))  # bounce | complaint | unsubscribe
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxKind(enum.StrEnum):
+    FORWARD = "forward"
+    CONFIRM = "confirm"
+
+
+class OutboxMessage(Base):
+    """A single message written before it is queued, re-queued by the scheduler until sent,
+    so a lost queue (a Redis restart) loses no mail. A friend's address is blanked once sent."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    send_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_outbox_messages_unsent", "sent_at", "created_at"),
+        Index("ix_outbox_messages_send", "send_id", "kind"),
+    )

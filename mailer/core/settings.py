@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     SIGNUP_COOLDOWN_SECONDS: int = 600  # no second confirmation mail to an address before this
     SIGNUP_IP_LIMIT_PER_HOUR: int = 30
     FORWARD_IP_LIMIT_PER_HOUR: int = 50  # friends mailed from one IP
+    # Slow clients (`newsletter serve`): seconds to send a request's headers, and its body.
+    HTTP_HEADER_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
+    HTTP_BODY_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0, le=3600)
+    # Addresses of the reverse proxies whose X-Forwarded-For is believed (comma-separated, or
+    # "*"); empty: none, not even 127.0.0.1, so a local client cannot pose as another.
+    FORWARDED_ALLOW_IPS: str = ""
+    # A queued single message still unsent after this many seconds is queued again (lost task).
+    OUTBOX_REDISPATCH_SECONDS: int = Field(default=600, ge=30)
 
     # Bounce policy.
     SOFT_BOUNCE_LIMIT: int = 3

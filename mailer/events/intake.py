@@ -6,6 +6,7 @@ decides what the events mean for each subscriber, in a separate, re-runnable ste
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,12 +28,14 @@ from sqlalchemy.dialects import sqlite
 from mailer.core.bulk_sql import insert_events_pg
 from mailer.core.errors import NewsletterError
 from mailer.core.models import Event, WebhookPost
+from mailer.core.privacy import HASH_PREFIX, address_hash
 
 log = logging.getLogger(__name__)
 
 # Timestamps above this are milliseconds (one Single Send example in SendGrid's docs uses them).
 _MS_THRESHOLD = 100_000_000_000
 _CHUNK = 1000
+_LATEST = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 class WebhookRefused(Exception):
@@ -91,8 +94,11 @@ class WebhookEvent(BaseModel):
     nl_batch: OptionalSeq = None
 
     @property
-    def occurred_at(self) -> datetime:
+    def occurred_at(self) -> datetime | None:
+        """None when the timestamp is no time at all (negative, or past year 9999)."""
         seconds = self.timestamp / 1000 if self.timestamp > _MS_THRESHOLD else self.timestamp
+        if not 0 <= seconds <= _LATEST:
+            return None
         return datetime.fromtimestamp(seconds, UTC)
 
 
@@ -163,21 +169,30 @@ def parse_batch(body: bytes) -> list[WebhookEvent]:
         raise BadBatch(f"event batch: {where or 'body'}: {first['msg']}{more}") from None
 
 
-def event_row(event: WebhookEvent, post_id: int) -> dict[str, Any]:
-    """The `events` row of one event; everything without a column of its own goes in `data`."""
+def event_row(
+    event: WebhookEvent, post_id: int, received_at: datetime, secret_key: str | None = None
+) -> dict[str, Any]:
+    """The `events` row of one event; everything without a column of its own goes in `data`.
+
+    An event whose timestamp is no time at all is kept, dated when it arrived, with the bad
+    value in `data`: refusing it would make SendGrid retry the whole batch forever."""
     data: dict[str, Any] = dict(event.model_extra or {})
+    occurred_at = event.occurred_at
+    if occurred_at is None:
+        data["bad_timestamp"] = event.timestamp
+        occurred_at = received_at
     if event.status is not None:
         data["status"] = event.status
     if event.nl_list_id is not None:
         data["nl_list_id"] = event.nl_list_id
-    return {
+    row = {
         "sg_event_id": event.sg_event_id,
         "post_id": post_id,
         "event": event.event,
-        "email": event.email.strip().lower(),
+        "email": stored_email(event.email, data, secret_key),
         "subscriber_id": event.nl_subscriber_id,
         "send_id": event.nl_send_id,
-        "occurred_at": event.occurred_at,
+        "occurred_at": occurred_at,
         "bounce_type": event.type,
         "reason": event.reason,
         "url": event.url,
@@ -185,6 +200,36 @@ def event_row(event: WebhookEvent, post_id: int) -> dict[str, Any]:
         "data": data,
         "batch_seq": event.nl_batch,
     }
+    # PostgreSQL stores no NUL in text or JSON: an event carrying one is kept, with U+FFFD.
+    return {key: _without_nul(value) for key, value in row.items()}
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def stored_email(email: str, data: dict[str, Any], secret_key: str | None) -> str:
+    """A forwarded copy's address is a friend's, which we promise not to keep: its keyed hash."""
+    if secret_key is not None and data.get("nl_kind") == "forward":
+        return HASH_PREFIX + address_hash(secret_key, email)
+    return email.strip().lower()
+
+
+def redacted_body(body: str, secret_key: str | None) -> str:
+    """The post as stored: every forwarded copy's address replaced by its keyed hash."""
+    if secret_key is None or '"forward"' not in body:
+        return body  # the usual post: kept byte for byte
+    items = json.loads(body)
+    for item in items:
+        if isinstance(item, dict) and item.get("nl_kind") == "forward":
+            item["email"] = stored_email(str(item.get("email", "")), item, secret_key)
+    return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
 
 
 # --- storage ------------------------------------------------------------------------------
@@ -199,10 +244,18 @@ def _insert_ignoring_duplicates() -> Insert:
     )
 
 
-def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datetime) -> StoredPost:
+def store_post(
+    engine: Engine,
+    body: str,
+    events: list[WebhookEvent],
+    now: datetime,
+    secret_key: str | None = None,
+) -> StoredPost:
     """Keep the post and its new events in ONE transaction: all of it or none of it.
 
-    PostgreSQL takes the whole batch as one array-parameter statement (see bulk_sql)."""
+    PostgreSQL takes the whole batch as one array-parameter statement (see bulk_sql). With
+    `secret_key`, friends' addresses (forwarded copies) are stored as keyed hashes only."""
+    body = redacted_body(body, secret_key)
     unique = {event.sg_event_id: event for event in events}
     # Same order in every transaction, so overlapping concurrent posts cannot deadlock.
     ordered = [unique[key] for key in sorted(unique)]
@@ -214,15 +267,15 @@ def store_post(engine: Engine, body: str, events: list[WebhookEvent], now: datet
             .returning(WebhookPost.id)
         ).scalar_one()
         if engine.dialect.name == "postgresql":
-            rows = [event_row(e, post_id) for e in ordered]
+            rows = [event_row(e, post_id, now, secret_key) for e in ordered]
             return StoredPost(post_id, len(events), insert_events_pg(conn, post_id, rows))
         statement = _insert_ignoring_duplicates()
         for start in range(0, len(ordered), _CHUNK):
-            rows = [event_row(e, post_id) for e in ordered[start : start + _CHUNK]]
+            rows = [event_row(e, post_id, now, secret_key) for e in ordered[start : start + _CHUNK]]
             new += len(conn.execute(statement, rows).all())
     return StoredPost(post_id=post_id, received=len(events), new=new)
 
 
 def event_ids(body: str) -> list[str]:
     """The sg_event_ids a stored post carried (it was validated when it came in)."""
-    return sorted({event.sg_event_id for event in parse_batch(body.encode("utf-8"))})
+    return sorted({_without_nul(e.sg_event_id) for e in parse_batch(body.encode("utf-8"))})

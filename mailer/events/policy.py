@@ -27,6 +27,7 @@ from sqlalchemy import String, Table, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailer.core.models import Event, Send
+from mailer.events.address_suppressions import suppress_hashed
 from mailer.events.correlate import Claimed, correlate
 from subscribers.models import Status, Subscriber
 from subscribers.status import suppress, unsubscribe_everywhere, unsubscribe_from_list
@@ -91,6 +92,11 @@ def judge(session: Session, claimed: Sequence[Any], cfg: PolicyConfig) -> Outcom
     bookkeeping (counters, soft-bounce windows) and one status change per person at most."""
     rows, statuses = correlate(session, claimed)
     outcome = Outcome(judged=len(rows))
+    # Forwarded copies: no subscriber, only the friend's hashed address to suppress.
+    suppress_hashed(
+        session,
+        ((r.email, verdict(r.event, r.bounce_type, r.reason)) for r in rows if not r.subscriber_id),
+    )
     actions: list[tuple[Claimed, Verdict]] = [
         (row, kind)
         for row in sorted(rows, key=lambda r: (r.subscriber_id or 0, r.occurred_at))

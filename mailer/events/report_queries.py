@@ -14,7 +14,15 @@ from sqlalchemy import Integer, and_, cast, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from mailer.core.errors import NewsletterError
-from mailer.core.models import Event, Forward, RecipientState, Send, SendRecipient
+from mailer.core.models import (
+    Event,
+    Forward,
+    OutboxKind,
+    OutboxMessage,
+    RecipientState,
+    Send,
+    SendRecipient,
+)
 from mailer.events import settle
 from mailer.events.report import HOURS, Counts, Link, Thresholds, assemble
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber
@@ -29,12 +37,18 @@ def report_start(send: Send) -> datetime:
 
 def load_counts(session: Session, send: Send) -> Counts:
     per_kind = _per_kind(session, send.id)
-    forwarders, friends = session.execute(
-        select(
-            func.count(distinct(Forward.subscriber_id)),
-            func.coalesce(func.sum(Forward.friend_count), 0),
-        ).where(Forward.send_id == send.id)
-    ).one()
+    forwarders = session.scalar(
+        select(func.count(distinct(Forward.subscriber_id))).where(Forward.send_id == send.id)
+    )
+    # Friends mailed: copies the provider took, not addresses typed into the form.
+    friends = session.scalar(
+        select(func.count()).where(
+            OutboxMessage.send_id == send.id,
+            OutboxMessage.kind == OutboxKind.FORWARD,
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.error.is_(None),
+        )
+    )
     return Counts(
         sent=_sent(session, send.id),
         delivered=per_kind.get("delivered", (0, 0))[0],
@@ -47,8 +61,8 @@ def load_counts(session: Session, send: Send) -> Counts:
         clicked=per_kind.get("click", (0, 0))[0],
         clicked_total=per_kind.get("click", (0, 0))[1],
         unsubscribed=len(_unsubscribed(session, send)),
-        forwarded=forwarders,
-        forwarded_friends=int(friends),
+        forwarded=int(forwarders or 0),
+        forwarded_friends=int(friends or 0),
         referred=_referred(session, send.id),
         events=sum(total for _, total in per_kind.values()),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from mailer.readers.names import visible_name
 from mailer.transport.base import Payload
 
 
@@ -54,9 +55,12 @@ def forward_payload(
     html_body: str,
     send_id: int,
 ) -> Payload:
-    """The friend's copy; From is the newsletter, and the name says who forwarded it."""
+    """The friend's copy; From is the newsletter, and the name says who forwarded it.
+
+    The reader's part is cleaned and shortened first, so " via <brand>" always shows."""
     args = {"nl_kind": "forward", "nl_forward_send_id": str(send_id)}
-    via = Sender(sender.email, f"{forwarder} via {sender.name}", sender.reply_to)
+    who = visible_name(forwarder) or "A reader"
+    via = Sender(sender.email, f"{who} via {sender.name}", sender.reply_to)
     return _payload(via, friend, f"Fwd: {subject}", text, html_body, args)
 
 

@@ -36,10 +36,13 @@ class SignupRequest:
 
 
 def default_list(session: Session, preferred: str | None) -> MailingList:
-    """DEFAULT_LIST when set (created on first use), else the oldest list, else `newsletter`."""
+    """DEFAULT_LIST when set (created on first use), else the oldest public list, else
+    `newsletter`."""
     if preferred:
         return get_or_create_list(session, preferred)
-    first = session.scalars(select(MailingList).order_by(MailingList.id).limit(1)).first()
+    first = session.scalars(
+        select(MailingList).where(MailingList.public).order_by(MailingList.id).limit(1)
+    ).first()
     return first or get_or_create_list(session, "newsletter")
 
 
@@ -62,8 +65,8 @@ def request_signup(
                 list_id=req.list_id, subscriber_id=subscriber.id, status=MembershipStatus.PENDING
             )
         )
-    elif membership.status == MembershipStatus.UNSUBSCRIBED:
-        membership.status = MembershipStatus.PENDING
+    # An "unsubscribed" membership is the reader's own recorded choice: only their
+    # confirmation (signup.confirm) may change it, not whoever typed the address in.
     sent = subscriber.confirm_sent_at
     if sent is not None and now - sent < timedelta(seconds=cooldown):
         return None
@@ -81,7 +84,8 @@ def _new_pending(session: Session, req: SignupRequest) -> Subscriber:
         consent_ip=req.ip,
     )
     ref = req.referral
-    if ref is not None and session.get(Subscriber, ref.subscriber_id) is not None:
+    referrer = session.get(Subscriber, ref.subscriber_id) if ref is not None else None
+    if ref is not None and referrer is not None and referrer.link_key == ref.key:
         subscriber.referred_by_id = ref.subscriber_id
         subscriber.referred_send_id = ref.send_id or None
     session.add(subscriber)

@@ -61,6 +61,7 @@ class Recipient:
     subscriber_id: int
     email: str
     name: str = ""
+    link_key: int = 0  # Subscriber.link_key: the reader's links die with their row
 
 
 def list_id_header(list_name: str, domain: str) -> str:
@@ -121,9 +122,9 @@ def _personalizations(
     batch_args = {} if ctx.batch_seq is None else {"nl_batch": str(ctx.batch_seq)}
     out: list[dict[str, Any]] = []
     for r in recipients:
-        sid = r.subscriber_id
-        token = unsubscribe(sid)
-        subs = {tag: prefix + make(sid) for tag, prefix, make in links}
+        sid, key = r.subscriber_id, r.link_key
+        token = unsubscribe(sid, key)
+        subs = {tag: prefix + make(sid, key) for tag, prefix, make in links}
         if unsubscribe_tag:
             subs[ph.UNSUBSCRIBE_URL] = u_prefix + token
         name = display_name(r.name) if r.name else ""
@@ -146,7 +147,7 @@ def _personalizations(
     return out
 
 
-def _maker(ctx: LinkContext, purpose: Purpose) -> Callable[[int], str]:
+def _maker(ctx: LinkContext, purpose: Purpose) -> Callable[[int, int], str]:
     return ctx.signer.maker(purpose, ctx.list_id, ctx.send_id, ctx.issued_at)
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # PostgreSQL: one round trip, and the ids travel inside the server as one array (no 1,000
 # placeholders for psycopg to rewrite); ANY(ARRAY(...)) keeps the plan on the primary key.
 _LOAD_PG = text(
-    "SELECT s.id, s.email, s.name, s.status, m.status FROM subscribers s "
+    "SELECT s.id, s.email, s.name, s.status, m.status, s.link_key FROM subscribers s "
     "LEFT JOIN memberships m ON m.subscriber_id = s.id AND m.list_id = :list_id "
     "WHERE s.id = ANY(ARRAY(SELECT r.subscriber_id FROM send_recipients r "
     "WHERE r.send_id = :send_id AND r.batch_seq = :seq AND r.state = :queued))"
@@ -42,9 +42,9 @@ def load_recipients(
             ids, rows = _load_sqlite(conn, claim, list_id)
     active: list[Recipient] = []
     gone = sorted(ids - {row[0] for row in rows})  # deleted meanwhile: nobody to mail
-    for sid, email, name, status, membership in rows:
+    for sid, email, name, status, membership, link_key in rows:
         if status == Status.ACTIVE and membership == MembershipStatus.SUBSCRIBED:
-            active.append(Recipient(sid, email, name or ""))
+            active.append(Recipient(sid, email, name or "", link_key))
         else:
             gone.append(sid)
     active.sort(key=lambda r: r.subscriber_id)
@@ -67,7 +67,7 @@ def _load_sqlite(conn: Connection, claim: Claim, list_id: int) -> tuple[set[int]
         return set(), []
     rows = conn.execute(
         select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status)
-        .add_columns(Membership.status)
+        .add_columns(Membership.status, Subscriber.link_key)
         .outerjoin(
             Membership,
             (Membership.subscriber_id == Subscriber.id) & (Membership.list_id == list_id),

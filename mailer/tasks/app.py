@@ -60,6 +60,12 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.SCHEDULER_INTERVAL_SECONDS,
                 "options": {"expires": settings.SCHEDULER_INTERVAL_SECONDS * 4},
             },
+            # Single messages (forwards, confirmations) whose task was lost are re-queued here.
+            "redispatch-outbox": {
+                "task": "mailer.tasks.messages.redispatch",
+                "schedule": 60.0,
+                "options": {"expires": 240.0},
+            },
             # Webhook events whose processing task was lost (a Redis restart) are applied here.
             "apply-unapplied-events": {
                 "task": "mailer.tasks.events.sweep",

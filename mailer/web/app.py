@@ -28,6 +28,7 @@ from mailer.web import (
 )
 from mailer.web.deps import PageError, Web, page
 from mailer.web.headers import DEFAULTS, SecurityHeaders
+from mailer.web.slow_clients import BodyDeadline
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.web = Web.build(settings)
     app.state.engine = app.state.web.engine
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyDeadline, seconds=settings.HTTP_BODY_TIMEOUT_SECONDS)
     for router in (
         pages_unsubscribe.router,
         pages_preferences.router,

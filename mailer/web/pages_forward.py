@@ -1,34 +1,42 @@
 """GET/POST /f/{token}: forward an issue to friends, safely.
 
 Never an open relay: the friend gets the issue of the token's send and nothing else, at most 5
-friends per submit, 20 per issue and 100 a day per reader (counted from `forwards`), a per-IP
-limit, a honeypot and CSRF. Friends' addresses go into the delivery task and nowhere else;
-opted-out addresses are skipped there without the page saying so.
+friends per submit, 20 per issue and 100 a day per reader (counted from `forwards` under a
+lock on the reader), one copy per friend per issue, a per-IP limit, a honeypot and CSRF.
+Friends' addresses go into the outbox until the mail has gone; opted-out friends are skipped
+without the page saying so, and the mail goes after the answer.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from celery.exceptions import Retry
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
-from mailer.core.models import Forward, Send
+from mailer.core.models import Send
 from mailer.readers import forwarding
+from mailer.readers.forward_service import ForwardRequest, NotForwardable, record_forward
 from mailer.readers.forwarding import ForwardError
 from mailer.readers.links import Purpose, Token
-from mailer.tasks.messages import deliver_forward
-from mailer.transport.base import TransportError
+from mailer.tasks import messages
 from mailer.web import csrf
-from mailer.web.deps import ISSUE_CSP, PageError, client_ip, not_found, page, read_token, web
+from mailer.web.deps import (
+    ISSUE_CSP,
+    PageError,
+    client_ip,
+    not_found,
+    page,
+    read_token,
+    read_token_async,
+    web,
+)
+from mailer.web.forms import read_form
 from mailer.web.pages_issue import issue_fragment
 from subscribers.db import transaction
-from subscribers.models import Subscriber, utcnow
+from subscribers.models import Subscriber
 
 router = APIRouter()
 HONEYPOT = "website"
@@ -42,8 +50,8 @@ def forward_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/f/{token}", response_class=HTMLResponse)
 async def forward(request: Request, token: str) -> HTMLResponse:
-    link = read_token(request, token, Purpose.FORWARD)
-    form = await request.form(max_files=0, max_fields=20)
+    link = await read_token_async(request, token, Purpose.FORWARD)
+    form = await read_form(request, max_fields=20)
     csrf.check(request, f"f:{token}", form.get(csrf.FIELD))
     emails, note = str(form.get("emails") or ""), str(form.get("note") or "")
     try:
@@ -52,55 +60,29 @@ async def forward(request: Request, token: str) -> HTMLResponse:
         if form.get(HONEYPOT):
             # A bot filled the hidden field: it sees success, nobody is mailed.
             return _done(request, link, len(friends))
-        await run_in_threadpool(_forward, request, link, friends, note)
+        ids = await run_in_threadpool(_forward, request, link, friends, note)
+    except NotForwardable as exc:
+        raise PageError(exc.status, "Not available", str(exc)) from exc
     except ForwardError as exc:
         return _form(request, token, link, error=str(exc), emails=emails, note=note, status=400)
-    return _done(request, link, len(friends))
+    response = _done(request, link, len(friends))
+    # The mail goes after the answer, so the answer takes as long whoever the friends are.
+    response.background = BackgroundTask(messages.dispatch, web(request).engine, ids)
+    return response
 
 
-def _forward(request: Request, link: Token, friends: list[str], note: str) -> None:
+def _forward(request: Request, link: Token, friends: list[str], note: str) -> list[int]:
     app = web(request)
-    with transaction(app.engine) as session:
-        if session.get(Subscriber, link.subscriber_id) is None or not _sent(session, link.send_id):
-            raise not_found("issue")
-        forwarding.check_quota(len(friends), *_counts(session, link))
-        ip = client_ip(request)
-        if not app.limiter.allow(
-            f"forward:{ip}", len(friends), app.settings.FORWARD_IP_LIMIT_PER_HOUR, 3600
-        ):
-            raise PageError(
-                429, "Please slow down", "Too many forwards from your network. Try again later."
-            )
-        session.add(
-            Forward(
-                send_id=link.send_id,
-                subscriber_id=link.subscriber_id,
-                friend_count=len(friends),
-                ip=ip,
-            )
-        )
-    try:
-        for friend in friends:
-            deliver_forward.delay(link.send_id, link.subscriber_id, friend, note)
-    except (TransportError, Retry) as exc:
-        # Only without a task queue (eager tasks) does delivery fail inside the request.
+    ip = client_ip(request)
+    if not app.limiter.allow(
+        f"forward:{ip}", len(friends), app.settings.FORWARD_IP_LIMIT_PER_HOUR, 3600
+    ):
         raise PageError(
-            503, "Not sent yet", "We could not send the issue just now. Please try again later."
-        ) from exc
-
-
-def _sent(session: Session, send_id: int) -> bool:
-    return session.get(Send, send_id) is not None
-
-
-def _counts(session: Session, link: Token) -> tuple[int, int]:
-    """Friends this reader already sent this issue to, and sent anything to in 24 h."""
-    mine = Forward.subscriber_id == link.subscriber_id
-    total = func.coalesce(func.sum(Forward.friend_count), 0)
-    for_issue = session.scalar(select(total).where(mine, Forward.send_id == link.send_id))
-    since = utcnow() - timedelta(hours=24)
-    today = session.scalar(select(total).where(mine, Forward.created_at >= since))
-    return int(for_issue or 0), int(today or 0)
+            429, "Please slow down", "Too many forwards from your network. Try again later."
+        )
+    req = ForwardRequest(link.send_id, link.subscriber_id, link.key, friends, note, ip)
+    with transaction(app.engine) as session:
+        return record_forward(session, req, app.settings.SECRET_KEY)
 
 
 def _form(

@@ -6,6 +6,7 @@ issue without anyone's personal links, and lists only issues really sent (not te
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -17,9 +18,10 @@ from mailer.core.models import Send, SendState
 from mailer.issue import placeholders
 from mailer.readers.forwarding import impersonal_html
 from mailer.readers.links import TEST_SUBSCRIBER, Purpose
+from mailer.sending.payload import display_name
 from mailer.web.deps import ISSUE_CSP, not_found, page, read_token, sibling, web
 from subscribers.db import transaction
-from subscribers.models import Subscriber
+from subscribers.models import MailingList, Subscriber
 
 router = APIRouter()
 
@@ -44,7 +46,8 @@ def web_version(request: Request, token: str) -> HTMLResponse:
         placeholders.PREFERENCES_URL: app.url(sibling(link, Purpose.PREFERENCES)),
         placeholders.FORWARD_URL: app.url(sibling(link, Purpose.FORWARD)),
         placeholders.VIEW_URL: app.url(link),
-        placeholders.NAME: name,
+        # The email gets the name through SendGrid cleaned by display_name; the page, as HTML.
+        placeholders.NAME: html.escape(display_name(name), quote=True),
     }
     response = _issue_response(placeholders.fill(document, values))
     response.headers["X-Robots-Tag"] = "noindex"
@@ -72,6 +75,8 @@ def archive(request: Request) -> HTMLResponse:
 @router.get("/archive/{slug}", response_class=HTMLResponse)
 def archived_issue(request: Request, slug: str) -> HTMLResponse:
     app = web(request)
+    if "\x00" in slug or len(slug) > 200:
+        raise not_found("issue")  # no slug holds either; PostgreSQL would refuse the NUL
     with transaction(app.engine) as session:
         send = session.scalars(
             select(Send).where(Send.slug == slug, *_public()).order_by(Send.id.desc()).limit(1)
@@ -86,7 +91,15 @@ def archived_issue(request: Request, slug: str) -> HTMLResponse:
 
 
 def _public() -> tuple[Any, ...]:
-    return (Send.state.in_([str(s) for s in _PUBLISHED]), Send.test_to.is_(None), Send.archived)
+    """Sent for real, and either marked for the archive or sent to a whole public list."""
+    public_list = select(MailingList.id).where(MailingList.public)
+    whole_public_list = Send.list_id.in_(public_list) & Send.segment.is_(None)
+    return (
+        Send.state.in_([str(s) for s in _PUBLISHED]),
+        Send.test_to.is_(None),
+        Send.archived,
+        Send.archive_public | whole_public_list,
+    )
 
 
 def _issue_response(document: str) -> HTMLResponse:

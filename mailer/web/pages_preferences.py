@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from mailer.readers.links import Purpose, Token
 from mailer.web import csrf
-from mailer.web.deps import PageError, client_ip, not_found, page, read_token, web
+from mailer.web.deps import PageError, client_ip, not_found, page, read_token, read_token_async, web
+from mailer.web.forms import read_form
 from subscribers.db import transaction
 from subscribers.models import (
     MailingList,
@@ -48,8 +49,8 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/p/{token}", response_class=HTMLResponse)
 async def save_preferences(request: Request, token: str) -> HTMLResponse:
-    link = read_token(request, token, Purpose.PREFERENCES)
-    form = await request.form(max_files=0, max_fields=200)
+    link = await read_token_async(request, token, Purpose.PREFERENCES)
+    form = await read_form(request, max_fields=200)
     csrf.check(request, f"p:{token}", form.get(csrf.FIELD))
     try:
         chosen = {int(str(value)) for value in form.getlist("lists")}
@@ -107,11 +108,18 @@ def _render(request: Request, token: str, link: Token, notice: str) -> HTMLRespo
 
 def _choices(session: Session, subscriber_id: int) -> list[ListChoice]:
     rows = session.execute(
-        select(MailingList.id, MailingList.name, MailingList.description, Membership.status)
+        select(
+            MailingList.id,
+            func.coalesce(func.nullif(MailingList.title, ""), MailingList.name).label("name"),
+            MailingList.description,
+            Membership.status,
+        )
         .outerjoin(
             Membership,
             (Membership.list_id == MailingList.id) & (Membership.subscriber_id == subscriber_id),
         )
+        # Public lists, and private ones the reader is on (or was): never anyone else's.
+        .where(MailingList.public | Membership.status.is_not(None))
         .order_by(MailingList.name)
     ).all()
     active = session.scalar(select(Subscriber.status).where(Subscriber.id == subscriber_id))

@@ -1,4 +1,4 @@
-"""GET/POST /subscribe and GET /confirm/{token}: sign-up with double opt-in.
+"""GET/POST /subscribe and GET/POST /confirm/{token}: sign-up with double opt-in.
 
 Every well-formed sign-up gets the same answer, whether the address is new, pending, already
 subscribed or suppressed, so the page reveals nothing about who is on the list. A `ref` token
@@ -7,20 +7,28 @@ from a forwarded issue credits the reader who forwarded it once the friend confi
 
 from __future__ import annotations
 
-from celery.exceptions import Retry
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
-from mailer.readers import signup
+from mailer.readers import outbox, signup
 from mailer.readers.links import BadToken, Purpose, Token
-from mailer.tasks.messages import deliver_confirmation
-from mailer.transport.base import TransportError
+from mailer.tasks import messages
 from mailer.web import csrf
-from mailer.web.deps import CONFIRM_MAX_AGE, PageError, client_ip, page, read_token, web
+from mailer.web.deps import (
+    CONFIRM_MAX_AGE,
+    PageError,
+    client_ip,
+    page,
+    read_token,
+    read_token_async,
+    web,
+)
+from mailer.web.forms import read_form
 from subscribers.db import transaction
 from subscribers.models import MailingList, utcnow
 from subscribers.store import find_list
@@ -38,7 +46,7 @@ def subscribe_page(
 
 @router.post("/subscribe", response_class=HTMLResponse)
 async def subscribe(request: Request) -> HTMLResponse:
-    form = await request.form(max_files=0, max_fields=20)
+    form = await read_form(request, max_fields=20)
     csrf.check(request, "subscribe", form.get(csrf.FIELD))
     fields = {key: str(form.get(key) or "").strip() for key in ("email", "name", "list", "ref")}
     try:
@@ -48,12 +56,15 @@ async def subscribe(request: Request) -> HTMLResponse:
         return _form(request, **_refill(fields), error=error, status=400)
     if len(fields["name"]) > 200:
         return _form(request, **_refill(fields), error="The name is too long.", status=400)
+    response = page(request, "subscribe_sent.html", {"title": "Check your inbox"})
     if not form.get(HONEYPOT):
-        await run_in_threadpool(_request, request, email, fields)
-    return page(request, "subscribe_sent.html", {"title": "Check your inbox"})
+        ids = await run_in_threadpool(_request, request, email, fields)
+        # The confirmation goes after the answer: a known address answers as fast as a new one.
+        response.background = BackgroundTask(messages.dispatch, web(request).engine, ids)
+    return response
 
 
-def _request(request: Request, email: str, fields: dict[str, str]) -> None:
+def _request(request: Request, email: str, fields: dict[str, str]) -> list[int]:
     app = web(request)
     ip = client_ip(request)
     if not app.limiter.allow(f"signup:{ip}", 1, app.settings.SIGNUP_IP_LIMIT_PER_HOUR, 3600):
@@ -65,15 +76,9 @@ def _request(request: Request, email: str, fields: dict[str, str]) -> None:
         to_mail = signup.request_signup(
             session, req, utcnow(), app.settings.SIGNUP_COOLDOWN_SECONDS
         )
-        list_id = mailing_list.id
-    if to_mail is None:
-        return
-    try:
-        deliver_confirmation.delay(to_mail, list_id)
-    except (TransportError, Retry) as exc:
-        raise PageError(
-            503, "Not sent yet", "We could not send the confirmation just now. Please try again."
-        ) from exc
+        if to_mail is None:
+            return []
+        return [outbox.add_confirmation(session, to_mail, mailing_list.id).id]
 
 
 def _chosen_list(
@@ -81,12 +86,12 @@ def _chosen_list(
 ) -> MailingList:
     if name:
         found = find_list(session, name)
-        if found is None:
+        if found is None or not found.public:  # a private list is joined by invitation only
             raise PageError(404, "Unknown newsletter", f"There is no newsletter called “{name}”.")
         return found
     if referral is not None and referral.list_id:
         found = session.get(MailingList, referral.list_id)
-        if found is not None:
+        if found is not None and found.public:
             return found
     return signup.default_list(session, preferred)
 
@@ -102,15 +107,32 @@ def _referral(request: Request, ref: str) -> Token | None:
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
-def confirm(request: Request, token: str) -> HTMLResponse:
-    link = read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
-    with transaction(web(request).engine) as session:
-        done = signup.confirm(session, link, client_ip(request), utcnow())
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    """Only a button: link scanners open links, and opening one must change nothing."""
+    read_token(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
+    form_token = csrf.issue(request, f"c:{token}")
+    context = {"title": "Confirm your subscription", "csrf_token": form_token.value}
+    response = page(request, "confirm.html", context)
+    csrf.remember(request, response, form_token)
+    return response
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+async def confirm(request: Request, token: str) -> HTMLResponse:
+    link = await read_token_async(request, token, Purpose.CONFIRM, max_age=CONFIRM_MAX_AGE)
+    form = await read_form(request, max_fields=5)
+    csrf.check(request, f"c:{token}", form.get(csrf.FIELD))
+    done = await run_in_threadpool(_confirm, request, link)
     if not done:
         raise PageError(
             400, "This link no longer works", "Please sign up again if you want our newsletter."
         )
     return page(request, "confirmed.html", {"title": "You are subscribed"})
+
+
+def _confirm(request: Request, link: Token) -> bool:
+    with transaction(web(request).engine) as session:
+        return signup.confirm(session, link, client_ip(request), utcnow())
 
 
 def _form(
@@ -123,7 +145,14 @@ def _form(
     status: int = 200,
 ) -> HTMLResponse:
     with transaction(web(request).engine) as session:
-        lists = session.scalars(select(MailingList.name).order_by(MailingList.name)).all()
+        lists = [
+            {"name": row.name, "title": row.title or row.name}
+            for row in session.execute(
+                select(MailingList.name, MailingList.title)
+                .where(MailingList.public)
+                .order_by(MailingList.name)
+            )
+        ]
     form_token = csrf.issue(request, "subscribe")
     context = {
         "title": "Subscribe",

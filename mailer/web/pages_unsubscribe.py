@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from mailer.core.models import Event
 from mailer.readers.links import Purpose, Token
-from mailer.web.deps import PageError, not_found, page, read_token, sibling, web
+from mailer.web.deps import PageError, not_found, page, read_token, read_token_async, sibling, web
+from mailer.web.forms import read_form
 from subscribers.db import is_sqlite, transaction
 from subscribers.models import (
     SUPPRESSED,
@@ -86,7 +87,7 @@ def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/u/{token}")
 async def unsubscribe(request: Request, token: str) -> Response:
-    link = read_token(request, token, Purpose.UNSUBSCRIBE)
+    link = await read_token_async(request, token, Purpose.UNSUBSCRIBE)
     form = await _small_form(request)
     one_click = form.get("List-Unsubscribe") == "One-Click"
     everywhere = link.list_id == 0 or (not one_click and form.get("scope") == "all")
@@ -123,7 +124,7 @@ async def _small_form(request: Request) -> dict[str, str]:
     machinery, multipart through Starlette. Either way a few fields, nothing large."""
     kind = request.headers.get("content-type", "")
     if kind.startswith("multipart/form-data"):
-        form = await request.form(max_files=0, max_fields=10)
+        form = await read_form(request, max_fields=10)
         return {key: value for key, value in form.items() if isinstance(value, str)}
     body = b""
     async for chunk in request.stream():

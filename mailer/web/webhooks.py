@@ -75,7 +75,7 @@ def _check_and_store(
             settings.WEBHOOK_MAX_AGE_SECONDS,
         )
     events = parse_batch(body)
-    return store_post(engine, body.decode("utf-8"), events, utcnow())
+    return store_post(engine, body.decode("utf-8"), events, utcnow(), settings.SECRET_KEY)
 
 
 @router.post("/webhooks/sendgrid")

@@ -271,15 +271,15 @@ def subscriber_status(dep: Deployment, email: str) -> str:
     return str(dep.json("subscribers", "show", email)["status"])
 
 
-def ids(engine: Engine, email: str) -> tuple[int, int]:
+def ids(engine: Engine, email: str) -> tuple[int, int, int]:
     with engine.connect() as conn:
-        subscriber = conn.execute(
-            select(Subscriber.id).where(Subscriber.email_norm == email)
-        ).scalar_one()
+        subscriber, key = conn.execute(
+            select(Subscriber.id, Subscriber.link_key).where(Subscriber.email_norm == email)
+        ).one()
         list_id = conn.execute(
             select(MailingList.id).where(MailingList.name == "weekly")
         ).scalar_one()
-    return subscriber, list_id
+    return subscriber, list_id, key
 
 
 def uncertain_emails(engine: Engine, send_id: int) -> set[str]:
@@ -323,9 +323,9 @@ def test_production_topology(
     # highest id (the last batch) unsubscribes with the RFC 8058 one-click POST.
     wait_until(lambda: sendgrid.recipients(), 60, "the scheduler to start the send")
     engine = make_engine(dep.env["DATABASE_URL"])
-    subscriber_id, list_id = ids(engine, unsubscriber_email)
+    subscriber_id, list_id, link_key = ids(engine, unsubscriber_email)
     token = Signer(SECRET_KEY).make(
-        Token(Purpose.UNSUBSCRIBE, subscriber_id, list_id, send_id=send_id)
+        Token(Purpose.UNSUBSCRIBE, subscriber_id, list_id, send_id=send_id, key=link_key)
     )
     response = httpx.post(
         f"{base}/u/{token}",

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from mailer.cli.main import app
-from mailer.core.models import Forward, RecipientState, SendRecipient
+from mailer.core.models import Forward, OutboxMessage, RecipientState, SendRecipient
 from mailer.core.settings import Settings
 from mailer.events.intake import parse_batch, store_post
 from mailer.events.policy import PolicyConfig
@@ -75,9 +75,15 @@ def constructed(engine: Engine) -> SentIssue:
         )
         session.add_all(
             [
-                Forward(send_id=issue.send_id, subscriber_id=ids[emails[0]], friend_count=3),
-                Forward(send_id=issue.send_id, subscriber_id=ids[emails[1]], friend_count=1),
+                Forward(send_id=issue.send_id, subscriber_id=ids[emails[0]], friend_count=4),
+                Forward(send_id=issue.send_id, subscriber_id=ids[emails[1]], friend_count=2),
             ]
+        )
+        # Friends mailed counts copies sent: not the one still queued, nor the one skipped.
+        sent = [(STARTED, None)] * 4 + [(None, None), (STARTED, "skipped: the friend opted out")]
+        session.add_all(
+            OutboxMessage(kind="forward", send_id=issue.send_id, args={}, sent_at=at, error=error)
+            for at, error in sent
         )
         session.add_all(
             [

@@ -32,7 +32,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 COMPOSE_SCHEMA = Path("/usr/lib/python3/dist-packages/compose/config/compose_spec.json")
 
 APP_SERVICES = {"migrate", "web", "worker", "worker-urgent", "scheduler"}
-LONG_RUNNING = {"postgres", "redis", "web", "worker", "worker-urgent", "scheduler"}
+LONG_RUNNING = {"postgres", "redis", "proxy", "web", "worker", "worker-urgent", "scheduler"}
 
 
 def compose() -> dict[str, Any]:
@@ -78,6 +78,7 @@ def project_dir(tmp_path: Path) -> Path:
     """A deployment as the README describes it: the compose file and `.env` from the example."""
     shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
     shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
+    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")  # the proxy's build context
     return tmp_path
 
 
@@ -122,7 +123,7 @@ def test_the_file_matches_the_compose_specification_schema() -> None:
 
 
 def test_every_process_of_the_deployment_is_a_service() -> None:
-    assert set(services()) == {"postgres", "redis"} | APP_SERVICES
+    assert set(services()) == {"postgres", "redis", "proxy"} | APP_SERVICES
 
 
 def test_long_running_services_have_health_checks_and_restart_policies() -> None:

@@ -115,8 +115,9 @@ def test_the_batch_token_maker_makes_exactly_the_tokens_of_make() -> None:
 
     for purpose in Purpose:
         make = SIGNER.maker(purpose, 3, 7, 1_700_000_000)
-        for subscriber in (0, 1, 65_537, 2**32 - 1):
-            assert make(subscriber) == SIGNER.make(Token(purpose, subscriber, 3, 7, 1_700_000_000))
+        for subscriber, key in ((0, 0), (1, 9), (65_537, 2**31 - 1), (2**32 - 1, 12345)):
+            token = Token(purpose, subscriber, 3, 7, 1_700_000_000, key)
+            assert make(subscriber, key) == SIGNER.make(token)
 
 
 def test_a_subscribers_own_copy_has_no_banner_slot() -> None:

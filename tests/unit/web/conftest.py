@@ -55,10 +55,19 @@ class World:
     list_id: int
     send_id: int
     alice_id: int
+    engine: Engine | None = None  # to bind links to the reader's key, as the send path does
 
     def token(self, purpose: Purpose, subscriber_id: int | None = None, **fields: int) -> str:
-        values = {"list_id": self.list_id, "send_id": self.send_id, **fields}
-        return self.signer.make(Token(purpose, subscriber_id or self.alice_id, **values))
+        who = subscriber_id or self.alice_id
+        values = {"list_id": self.list_id, "send_id": self.send_id, "key": self.key(who)}
+        return self.signer.make(Token(purpose, who, **{**values, **fields}))
+
+    def key(self, subscriber_id: int) -> int:
+        if self.engine is None:
+            return 0
+        with transaction(self.engine) as session:
+            subscriber = session.get(Subscriber, subscriber_id)
+            return subscriber.link_key if subscriber is not None else 0
 
     def path(self, purpose: Purpose, subscriber_id: int | None = None, **fields: int) -> str:
         route = {"u": "u", "p": "p", "f": "f", "v": "v", "c": "confirm"}[purpose.value.decode()]
@@ -125,7 +134,7 @@ def world(engine: Engine, web_settings: Settings) -> World:
         list_id = weekly.id
     alice = add_subscriber(engine, "Alice@Example.com", "Alice Martin", list_id=list_id)
     send_id = add_send(engine, list_id)
-    return World(Signer(web_settings.SECRET_KEY), list_id, send_id, alice)
+    return World(Signer(web_settings.SECRET_KEY), list_id, send_id, alice, engine)
 
 
 def outbox(workdir: Path) -> list[EmailMessage]:

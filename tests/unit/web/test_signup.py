@@ -40,6 +40,11 @@ def _confirm_path(workdir: Path, to: str) -> str:
     return found.group(1)
 
 
+def _press_confirm(client: TestClient, path: str) -> Response:
+    """What a reader does: open the link, press the button (the GET alone changes nothing)."""
+    return client.post(path, data={"csrf_token": form_token(client, path)})
+
+
 def test_signup_is_pending_until_confirmed(
     client: TestClient, world: World, engine: Engine, workdir: Path
 ) -> None:
@@ -48,7 +53,7 @@ def test_signup_is_pending_until_confirmed(
     pending = _subscriber(engine, "new@example.com")
     assert pending is not None and pending.status == "pending" and pending.name == "New Reader"
     assert pending.confirm_sent_at is not None and pending.confirmed_at is None
-    confirmed = client.get(_confirm_path(workdir, "new@example.com"))
+    confirmed = _press_confirm(client, _confirm_path(workdir, "new@example.com"))
     assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
     active = _subscriber(engine, "new@example.com")
     assert active is not None and active.status == "active"
@@ -98,8 +103,11 @@ def test_a_confirm_link_cannot_bring_back_a_bounced_address(
     client: TestClient, world: World, engine: Engine
 ) -> None:
     bounced = add_subscriber(engine, "b@example.com", status="bounced")
-    token = world.signer.make(Token(Purpose.CONFIRM, bounced, world.list_id, 0, int(time.time())))
-    assert client.get(f"/confirm/{token}").status_code == 400
+    key = world.key(bounced)
+    token = world.signer.make(
+        Token(Purpose.CONFIRM, bounced, world.list_id, 0, int(time.time()), key)
+    )
+    assert _press_confirm(client, f"/confirm/{token}").status_code == 400
     subscriber = _subscriber(engine, "b@example.com")
     assert subscriber is not None and subscriber.status == "bounced"
 
@@ -109,7 +117,9 @@ def test_confirm_links_expire_after_seven_days(
 ) -> None:
     pending = add_subscriber(engine, "late@example.com", status="pending")
     issued = int(time.time()) - 7 * 24 * 3600 - 60
-    token = world.signer.make(Token(Purpose.CONFIRM, pending, world.list_id, 0, issued))
+    token = world.signer.make(
+        Token(Purpose.CONFIRM, pending, world.list_id, 0, issued, world.key(pending))
+    )
     response = client.get(f"/confirm/{token}")
     assert response.status_code == 400 and "expired" in response.text
     subscriber = _subscriber(engine, "late@example.com")
@@ -124,11 +134,11 @@ def test_forged_and_wrong_purpose_confirm_links(client: TestClient, world: World
 def test_referral_is_credited_once_the_friend_confirms(
     client: TestClient, world: World, engine: Engine, workdir: Path
 ) -> None:
-    ref = world.signer.make(Token(Purpose.REFERRAL, world.alice_id, world.list_id, world.send_id))
+    ref = world.token(Purpose.REFERRAL)
     path = f"/subscribe?ref={ref}"
     assert f'name="ref" value="{ref}"' in client.get(path).text
     _signup(client, "friend@example.com", path, ref=ref)
-    client.get(_confirm_path(workdir, "friend@example.com"))
+    _press_confirm(client, _confirm_path(workdir, "friend@example.com"))
     friend = _subscriber(engine, "friend@example.com")
     assert friend is not None
     assert (friend.referred_by_id, friend.referred_send_id) == (world.alice_id, world.send_id)
