@@ -97,14 +97,21 @@ def test_copies(
     return sent
 
 
-def act(engine: Engine, actor: Principal, send_id: int, action: str, now: datetime) -> str:
-    """pause, resume or cancel; the send's new state."""
+def act(
+    engine: Engine,
+    actor: Principal,
+    send_id: int,
+    action: str,
+    now: datetime,
+    resend_uncertain: bool = False,
+) -> str:
+    """pause, resume (optionally re-sending uncertain batches) or cancel; the new state."""
     need(actor, Role.EDITOR)
     exists(engine, send_id)
     if action == "pause":
         state = control.pause(engine, send_id)
     elif action == "resume":
-        state = control.resume(engine, send_id)
+        state = control.resume(engine, send_id, resend_uncertain)
     else:
         state = control.cancel(engine, send_id, now)
     with transaction(engine) as session:
