@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailer.core.models import Batch, Event, Forward, Send, WebhookPost
+from subscribers.browse import escape_like
 
 _PERSONAL_KEYS = frozenset({"ip", "useragent", "url", "reason", "response", "status"})
 
@@ -52,7 +53,7 @@ def _replace_in(
 ) -> None:
     """Replace the address (any letter case) wherever it occurs in this text column."""
     table = column.class_
-    pattern = "%" + norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = "%" + escape_like(norm) + "%"
     rows = session.execute(
         select(table.id, column).where(func.lower(column).like(pattern, escape="\\"))
     ).all()
