@@ -99,10 +99,15 @@ async def run(
                 else:
                     response = await http.post(path, json=payload)
                 latencies.append(time.perf_counter() - start)
-                errors += response.status_code != 200
+                if response.status_code != 200:
+                    errors += 1
+                    seen.setdefault(response.status_code, response.text[:300])
 
+    seen: dict[int, str] = {}
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
+    for status, text in seen.items():
+        print(f"  a {status} answer: {text}")
     return latencies, errors, time.perf_counter() - began
 
 

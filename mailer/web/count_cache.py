@@ -4,7 +4,9 @@ A count over a million people takes a second of database time; an editor's page 
 tools) asking the same question at once should not queue fifty of them. The first caller
 computes, callers with the same key wait for that result, and it is kept `ttl` seconds
 (SEGMENT_COUNT_CACHE_SECONDS; 0 turns this off). Errors are never kept. Per process: with
-several web workers each computes once per window.
+several web workers each computes once per window. At most `parallel` counts run at once:
+they are CPU-bound, so more would only queue on the cores while each holds a database
+connection (and a full connection pool fails requests instead of making them wait).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections.abc import Callable, Hashable
 
 
 class CountCache:
-    def __init__(self, ttl: float, max_entries: int = 1000) -> None:
+    def __init__(self, ttl: float, parallel: int = 2, max_entries: int = 1000) -> None:
         self._ttl = ttl
+        self._running = threading.BoundedSemaphore(parallel)
         self._max = max_entries
         self._lock = threading.Lock()
         self._entries: dict[Hashable, tuple[float, int]] = {}
@@ -24,14 +27,16 @@ class CountCache:
 
     def get(self, key: Hashable, compute: Callable[[], int]) -> int:
         if self._ttl <= 0:
-            return compute()
+            with self._running:
+                return compute()
         with self._lock:
             gate = self._gates.setdefault(key, threading.Lock())
         with gate:  # one computation per key at a time; the others wait for its result
             found = self._fresh(key)
             if found is not None:
                 return found
-            value = compute()
+            with self._running:
+                value = compute()
             with self._lock:
                 if len(self._entries) >= self._max:
                     self._prune()

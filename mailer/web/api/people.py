@@ -22,7 +22,6 @@ from mailer.web.api.schemas import (
     SubscriberPatch,
     Text,
 )
-from mailer.web.count_cache import CountCache
 from mailer.web.deps import web
 from mailer.workspace import lists as list_actions
 from mailer.workspace import people
@@ -113,10 +112,12 @@ def delete_subscriber(request: Request, email: Email, who: Editor) -> Response:
 def count_segment(request: Request, body: SegmentIn, who: Viewer) -> CountOut:
     """How many active subscribers (of the list, when given) match; 400 names the column."""
     parse(body.segment)  # a bad expression is refused before any database work
-    counts: CountCache = request.app.state.counts
-    with transaction(web(request).engine) as session:
+    engine, counts = web(request).engine, request.app.state.counts
+    with transaction(engine) as session:
         list_id = list_id_of(session, body.list_name)
-        key = (list_id, body.segment.strip())
-        return CountOut(
-            count=counts.get(key, lambda: segment_count(session, body.segment, list_id))
-        )
+
+    def compute() -> int:
+        with transaction(engine) as session:
+            return segment_count(session, body.segment, list_id)
+
+    return CountOut(count=counts.get((list_id, body.segment.strip()), compute))

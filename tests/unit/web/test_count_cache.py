@@ -44,3 +44,24 @@ def test_results_expire_and_errors_are_not_kept() -> None:
         cache.get("e", broken)
     assert cache.get("e", lambda: 5) == 5
     assert CountCache(ttl=0).get("k", lambda: 9) == 9
+
+
+def test_at_most_parallel_computations_run_at_once() -> None:
+    cache, running, most = CountCache(ttl=5, parallel=2), [0], [0]
+    lock = threading.Lock()
+
+    def counted() -> int:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return 1
+
+    threads = [threading.Thread(target=cache.get, args=(n, counted)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 2
