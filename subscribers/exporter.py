@@ -15,7 +15,6 @@ from typing import Any, TextIO
 from sqlalchemy import ColumnElement, Engine, Row, select
 from sqlalchemy.orm import Session
 
-from subscribers.errors import SubscriberError
 from subscribers.formulas import neutralise
 from subscribers.lists import require_list
 from subscribers.models import Membership, MembershipStatus, Status, Subscriber, SubscriberTag

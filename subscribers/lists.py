@@ -6,17 +6,28 @@ every refusal is a SubscriberError naming the list and, for an unknown one, the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import column, delete, func, select, table
 from sqlalchemy.orm import Session
 
 from subscribers.errors import SubscriberError
 from subscribers.models import MailingList, Membership
-from subscribers.store import find_list
+from subscribers.store import find_list, list_counts
 
 MAX_NAME = 100
+MAX_TITLE = 200
 # The sends table belongs to the mailer (never imported here); a list with sends keeps their
 # reports, so deleting it is refused.
 _SENDS = table("sends", column("list_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ListSummary:
+    name: str
+    title: str
+    public: bool
+    active: int
 
 
 def known_lists(session: Session) -> str:
@@ -39,6 +50,8 @@ def create_list(session: Session, name: str, title: str = "", public: bool = Tru
     name = _check_name(name)
     if find_list(session, name) is not None:
         raise SubscriberError(f"a list named {name!r} already exists")
+    if len(title.strip()) > MAX_TITLE:
+        raise SubscriberError(f"title: at most {MAX_TITLE} characters")
     created = MailingList(name=name, title=title.strip(), public=public, description="")
     session.add(created)
     session.flush()
@@ -97,3 +110,18 @@ def _check_name(name: str) -> str:
             "(use --title for the name readers see)"
         )
     return name
+
+
+def list_summaries(session: Session) -> list[ListSummary]:
+    """Every list with its active subscriber count, by name."""
+    counts = dict(list_counts(session))
+    rows = session.scalars(select(MailingList))
+    found = [ListSummary(m.name, m.title, m.public, counts.get(m.name, 0)) for m in rows]
+    return sorted(found, key=lambda item: item.name.casefold())
+
+
+def list_id_of(session: Session, list_name: str | None) -> int | None:
+    """The id of the list named (None for "every list"); SubscriberError if there is none."""
+    if not list_name:
+        return None
+    return require_list(session, list_name).id

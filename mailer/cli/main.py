@@ -7,6 +7,8 @@ import sys
 import typer
 
 from mailer.cli import (  # noqa: F401  (each module attaches its commands)
+    account_cmds,
+    erase_cmds,
     list_cmds,
     ops_cmds,
     render_cmds,

@@ -73,18 +73,20 @@ def status(
 @app.command()
 def cancel(send_id: int = typer.Argument(...)) -> None:
     """Cancel a send: nothing more goes out (batches in flight finish)."""
-    from mailer.sending import control as send_control
+    from mailer.accounts.principal import cli_principal
+    from mailer.workspace import sends as send_actions
 
-    state = send_control.cancel(database(settings()), send_id, now())
+    state = send_actions.act(database(settings()), cli_principal(), send_id, "cancel", now())
     typer.echo(f"send {send_id}: {state}")
 
 
 @app.command()
 def pause(send_id: int = typer.Argument(...)) -> None:
     """Pause a send: pending batches wait, batches in flight finish."""
-    from mailer.sending import control as send_control
+    from mailer.accounts.principal import cli_principal
+    from mailer.workspace import sends as send_actions
 
-    state = send_control.pause(database(settings()), send_id)
+    state = send_actions.act(database(settings()), cli_principal(), send_id, "pause", now())
     typer.echo(f"send {send_id}: {state}")
 
 
@@ -96,10 +98,13 @@ def resume(
     ),
 ) -> None:
     """Resume a paused send; optionally resend batches whose outcome is unknown."""
-    from mailer.sending import control as send_control
+    from mailer.accounts.principal import cli_principal
+    from mailer.workspace import sends as send_actions
 
     cfg = settings()
-    state = send_control.resume(database(cfg), send_id, resend_uncertain)
+    state = send_actions.act(
+        database(cfg), cli_principal(), send_id, "resume", now(), resend_uncertain
+    )
     typer.echo(f"send {send_id}: {state}")
     if state == "sending":
         from mailer.tasks.sending import kick

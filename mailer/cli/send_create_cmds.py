@@ -143,13 +143,45 @@ def _checked_send(  # every guard in order, then the send is stored, announced a
         _local_feedback(engine, cfg, list_id, segment, when.wall, late_ok)
     elif when is None or when.at <= now():
         _confirm(reach, yes)
+    frozen = _store_issue(engine, cfg, text, frozen)
     send_id = create_send(
         engine, cfg, frozen, list_id, segment, when, local_time, now(), again=again
     )
+    _audit_send(engine, send_id, frozen, list_name, reach)
     typer.echo(send_id)
     _announce(send_id, reach, when, local_time, cfg)
     _dispatch_if_due(engine, send_id)
     return send_id
+
+
+def _store_issue(engine: Engine, cfg: Settings, text: str, frozen: Frozen) -> Frozen:
+    """Every send names a stored issue (the workspace and the API list them)."""
+    from dataclasses import replace
+
+    from mailer.accounts.principal import cli_principal
+    from mailer.issue.render import Branding
+    from mailer.issue.store import create_issue
+    from subscribers.db import transaction
+
+    with transaction(engine) as session:
+        row = create_issue(
+            session,
+            cli_principal(),
+            text,
+            Branding.from_settings(cfg),
+            source_path=frozen.source_path,
+        )
+        return replace(frozen, issue_id=row.id)
+
+
+def _audit_send(engine: Engine, send_id: int, frozen: Frozen, list_name: str, reach: int) -> None:
+    from mailer.accounts import audit
+    from mailer.accounts.principal import cli_principal
+    from subscribers.db import transaction
+
+    detail = f"issue={frozen.issue_id} list={list_name} recipients={reach}"
+    with transaction(engine) as session:
+        audit.record(session, cli_principal(), "send.create", f"send {send_id}", detail)
 
 
 def _refuse_with_test(

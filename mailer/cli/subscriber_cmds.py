@@ -35,6 +35,13 @@ def domain_errors() -> Iterator[None]:
         fail(str(exc))
 
 
+def _audit(session: Session, action: str, what: str, detail: str = "") -> None:
+    from mailer.accounts import audit
+    from mailer.accounts.principal import cli_principal
+
+    audit.record(session, cli_principal(), action, what, detail)
+
+
 def _engine() -> Engine:
     return database(settings())
 
@@ -49,11 +56,15 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Import subscribers; rejected rows go to FILE.rejected.csv with line and reason."""
+    from subscribers.db import transaction
     from subscribers.importer import import_csv
 
     engine = _engine()
     with domain_errors(), _progress(file) as progress:
         result = import_csv(engine, file, list_name, progress=progress, create_list=create_list)
+    with transaction(engine) as session:
+        detail = f"added={result.added} updated={result.updated} rejected={result.rejected}"
+        _audit(session, "subscribers.import", str(file)[-200:], detail)
     if as_json:
         print_json(result.as_dict())
     else:
@@ -135,6 +146,7 @@ def add(
             session, email, name=name, list_names=list_names, tags=tags, timezone=timezone
         )
         verb = "updated" if existed else "added"
+        _audit(session, f"subscriber.{verb[:-1]}", f"subscriber #{person.id}")
         typer.echo(f"{verb} {person.email} ({person.status})")
 
 
@@ -225,6 +237,7 @@ def unsubscribe(
         else:
             changed = unsubscribe_everywhere(session, person.id, "cli")
             where = "from every list"
+        _audit(session, "subscriber.unsubscribe", f"subscriber #{person.id}")
     typer.echo(f"{person.email} unsubscribed {where}" if changed else "nothing to change")
 
 
