@@ -8,6 +8,7 @@ import typer
 
 from mailer.cli import (  # noqa: F401  (each module attaches its commands)
     ops_cmds,
+    preview_cmds,
     render_cmds,
     report_cmds,
     send_cmds,
