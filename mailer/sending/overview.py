@@ -1,0 +1,146 @@
+"""What the workspace's home page shows: the next send, sends under way, the last results and
+the warnings that need a person. One read-only service, so the page holds no rules of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from mailer.core.errors import NewsletterError
+from mailer.core.models import Batch, BatchState, Send, SendState
+from mailer.events.report import Thresholds, figures, warnings
+from mailer.events.report_queries import load_counts
+from mailer.sending.control import Progress, progress
+from mailer.sending.create import check_audience
+from mailer.sending.state import stalled
+from subscribers.db import transaction
+from subscribers.errors import SubscriberError
+from subscribers.models import MailingList
+
+LAST_SENDS = 5
+HEADLINE = ("sent", "delivered_rate", "opened_rate", "clicked_rate", "bounced_rate", "unsubscribed")
+QUIET_SECONDS = 300.0  # a send with work waiting and no batch touched this long: no worker?
+
+
+@dataclass
+class NextSend:
+    id: int
+    subject: str
+    when: datetime | None
+    local_time: bool
+    list_name: str | None
+    segment: str | None
+    audience_now: int | None  # None: the list or segment no longer works (told in warnings)
+
+
+@dataclass
+class Overview:
+    next_send: NextSend | None = None
+    under_way: list[Progress] = field(default_factory=list)
+    last: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def overview(engine: Engine, limits: Thresholds, now: datetime, scheduler_every: float) -> Overview:
+    result = Overview()
+    result.next_send = _next_send(engine, result.warnings)
+    with engine.connect() as conn:
+        active = conn.scalars(
+            select(Send.id)
+            .where(Send.state.in_((SendState.SENDING, SendState.PAUSED)), Send.test_to.is_(None))
+            .order_by(Send.id)
+        ).all()
+    result.under_way = [progress(engine, send_id) for send_id in active]
+    for item in result.under_way:
+        if item.state == SendState.SENDING and stalled(engine, item.id, now, QUIET_SECONDS):
+            result.warnings.append(
+                f"send {item.id} has batches waiting but none moved for {QUIET_SECONDS / 60:.0f} "
+                "minutes: is a worker running (newsletter worker --queues sends)?"
+            )
+    result.warnings.extend(_overdue(engine, now, scheduler_every))
+    result.warnings.extend(_uncertain(engine))
+    result.last = _last_sends(engine, limits, result.warnings)
+    return result
+
+
+def _next_send(engine: Engine, notes: list[str]) -> NextSend | None:
+    with transaction(engine) as session:
+        row = session.execute(
+            select(Send, MailingList.name)
+            .outerjoin(MailingList, MailingList.id == Send.list_id)
+            .where(Send.state == SendState.SCHEDULED, Send.test_to.is_(None))
+            .order_by(Send.scheduled_at.is_(None), Send.scheduled_at, Send.id)
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        send, list_name = row
+        found = NextSend(
+            send.id, send.subject, send.scheduled_at, send.local_time, list_name, send.segment, None
+        )
+    if list_name is not None:
+        try:
+            found.audience_now = check_audience(engine, list_name, found.segment)[1]
+        except (NewsletterError, SubscriberError) as exc:
+            notes.append(f"the next send ({found.subject}) cannot reach its audience: {exc}")
+    return found
+
+
+def _overdue(engine: Engine, now: datetime, scheduler_every: float) -> list[str]:
+    late = now - timedelta(seconds=max(120.0, 4 * scheduler_every))
+    with engine.connect() as conn:
+        count = conn.scalar(
+            select(func.count())
+            .select_from(Send)
+            .where(Send.state == SendState.SCHEDULED, Send.scheduled_at < late)
+        )
+    if not count:
+        return []
+    return [
+        f"{count} scheduled send(s) are overdue: is the scheduler running (newsletter scheduler)?"
+    ]
+
+
+def _uncertain(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Batch.send_id, func.sum(Batch.recipient_count))
+            .where(Batch.state == BatchState.UNCERTAIN)
+            .group_by(Batch.send_id)
+            .order_by(Batch.send_id)
+        ).all()
+    return [
+        f"send {send_id}: {int(count or 0)} recipients in uncertain batches: SendGrid may or "
+        "may not have taken them; open the send to choose whether to resend"
+        for send_id, count in rows
+    ]
+
+
+def _last_sends(engine: Engine, limits: Thresholds, notes: list[str]) -> list[dict[str, Any]]:
+    done = (SendState.DONE, SendState.FAILED)
+    out = []
+    with transaction(engine) as session:
+        sends = session.scalars(
+            select(Send)
+            .where(Send.state.in_(done), Send.test_to.is_(None))
+            .order_by(Send.id.desc())
+            .limit(LAST_SENDS)
+        ).all()
+        for send in sends:
+            counts = load_counts(session, send)
+            numbers = figures(counts)
+            out.append(
+                {
+                    "id": send.id,
+                    "subject": send.subject,
+                    "state": send.state,
+                    "finished_at": send.finished_at,
+                    **{k: numbers[k] for k in HEADLINE},
+                }
+            )
+            notes.extend(f"send {send.id}: {w}" for w in warnings(counts, limits) if "rate" in w)
+    return out
