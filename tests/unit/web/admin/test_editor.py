@@ -1,0 +1,95 @@
+"""The editor: live preview JSON and frames, CSRF on every post, upload, test copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from mailer.core.settings import Settings
+from tests.unit.web.admin.conftest import csrf_of, sign_in
+from tests.unit.web.conftest import body, outbox
+
+GOOD = (
+    "---\nsubject: Hello there\npreheader: p\n---\nHi -subscriber_name-, [a](https://e.example/a)\n"
+)
+
+
+def _editor(client: TestClient, settings: Settings) -> str:
+    sign_in(client, settings, "editor")
+    return csrf_of(client, "/admin/issues/new")
+
+
+def test_preview_answers_as_the_editor_types(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    headers = {"X-CSRF-Token": token}
+    ok = client.post("/admin/preview", json={"markdown": GOOD}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["subject"] == "Hello there"
+    broken = client.post("/admin/preview", json={"markdown": "---\nsubject: x\n"}, headers=headers)
+    assert broken.status_code == 200
+    assert broken.json()["ok"] is False and broken.json()["error"]["line"] == 1
+    assert client.post("/admin/preview", json={"markdown": GOOD}).status_code == 400
+    assert client.post("/admin/preview", json={}, headers=headers).status_code == 400
+    huge = client.post("/admin/preview", json={"markdown": "x" * 600_000}, headers=headers)
+    assert huge.status_code == 400
+
+
+def test_frames_render_the_posted_text(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    for mode in ("phone", "desktop", "dark"):
+        frame = client.post(
+            f"/admin/preview/frame/{mode}", data={"markdown": GOOD, "csrf_token": token}
+        )
+        assert frame.status_code == 200 and "Hi Alex" in frame.text
+        assert frame.headers["x-frame-options"] == "SAMEORIGIN"
+    refused = client.post("/admin/preview/frame/phone", data={"markdown": GOOD})
+    assert refused.status_code == 400
+    odd = client.post("/admin/preview/frame/tv", data={"markdown": GOOD, "csrf_token": token})
+    assert odd.status_code == 404
+
+
+def test_upload_opens_a_file_or_says_why_not(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    files = {"file": ("monday.md", GOOD.encode(), "text/markdown")}
+    opened = client.post("/admin/issues/upload", data={"csrf_token": token}, files=files)
+    assert opened.status_code == 200 and "Opened monday.md" in opened.text
+    assert "subject: Hello there" in opened.text
+    files = {"file": ("bad.md", b"\xff\xfe\x00bad", "text/markdown")}
+    bad = client.post("/admin/issues/upload", data={"csrf_token": token}, files=files)
+    assert bad.status_code == 400 and "bad.md: not UTF-8 text" in bad.text
+    assert 'aria-describedby="file-error"' in bad.text
+
+
+def test_test_copy_errors_keep_the_input_next_to_the_field(
+    client: TestClient, web_settings: Settings
+) -> None:
+    token = _editor(client, web_settings)
+    form = {"markdown": GOOD, "test_to": "me@example.com, not-an-address", "csrf_token": token}
+    bad = client.post("/admin/issues/test", data=form)
+    assert bad.status_code == 400
+    assert "&#39;not-an-address&#39; is not an email address" in bad.text
+    assert 'value="me@example.com, not-an-address"' in bad.text
+    assert "subject: Hello there" in bad.text
+    broken = {**form, "test_to": "me@example.com", "markdown": "---\nsubject: x\nfoo: 1\n---\nhi"}
+    answer = client.post("/admin/issues/test", data=broken)
+    assert answer.status_code == 400 and "issue.md:3: unknown front matter key foo" in answer.text
+    assert 'aria-describedby="markdown-error"' in answer.text
+
+
+def test_test_copies_go_out_with_working_links_and_are_remembered(
+    client: TestClient, web_settings: Settings, workdir: Path
+) -> None:
+    token = _editor(client, web_settings)
+    form = {"markdown": GOOD, "test_to": "a@example.com b@example.com", "csrf_token": token}
+    sent = client.post("/admin/issues/test", data=form)
+    assert sent.status_code == 200, sent.text
+    assert "Test copy sent to a@example.com, b@example.com" in sent.text
+    messages = outbox(workdir)
+    assert sorted(str(m["To"]) for m in messages) == [
+        "Test <a@example.com>",
+        "Test <b@example.com>",
+    ]
+    html = body(messages[0], "html")
+    assert f"{web_settings.PUBLIC_BASE_URL}/u/" in html and "-unsubscribe_url-" not in html
+    again = client.get("/admin/issues/new")
+    assert 'value="a@example.com b@example.com"' in again.text
