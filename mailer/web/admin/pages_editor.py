@@ -44,7 +44,7 @@ class PreviewBody(BaseModel):
     markdown: str = Field(max_length=MAX_MARKDOWN)
 
 
-def _preview(request: Request, markdown: str) -> Preview:
+def editor_preview(request: Request, markdown: str) -> Preview:
     settings = web(request).settings
     reader = Reader(base_url=settings.PUBLIC_BASE_URL)
     return preview(markdown, Branding.from_settings(settings), reader)
@@ -88,7 +88,7 @@ async def upload(
 @router.post("/admin/preview")
 async def preview_json(request: Request, body: PreviewBody, who: Editor) -> JSONResponse:
     check_header(request)
-    return summary_response(await run_in_threadpool(_preview, request, body.markdown))
+    return summary_response(await run_in_threadpool(editor_preview, request, body.markdown))
 
 
 @router.post("/admin/preview/frame/{mode}", response_class=HTMLResponse)
@@ -100,7 +100,7 @@ async def preview_frame(
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_form(request, csrf_token)
-    return frame_response(await run_in_threadpool(_preview, request, markdown), mode)
+    return frame_response(await run_in_threadpool(editor_preview, request, markdown), mode)
 
 
 @router.post("/admin/issues/test", response_class=HTMLResponse)
