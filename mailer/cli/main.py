@@ -7,6 +7,7 @@ import sys
 import typer
 
 from mailer.cli import (  # noqa: F401  (each module attaches its commands)
+    account_cmds,
     ops_cmds,
     preview_cmds,
     render_cmds,

@@ -17,8 +17,15 @@ from mailer.core.errors import NewsletterError
 from mailer.core.settings import Settings
 from mailer.ops.logging import configure_logging
 from mailer.sending import control as send_control
-from mailer.sending.create import Frozen, check_audience, create_send, send_test_copy
+from mailer.sending.create import (
+    Frozen,
+    check_audience,
+    create_send,
+    frozen_of,
+    send_test_copy,
+)
 from mailer.sending.schedule import ensure_future, parse_when
+from subscribers.db import transaction
 
 err = Console(stderr=True)
 FINAL = ("done", "failed", "cancelled")
@@ -29,23 +36,17 @@ def now() -> datetime:
 
 
 def render_frozen(path: Path, cfg: Settings) -> Frozen:
-    """Parse and render the issue once; every recipient gets this HTML and text."""
-    from mailer.issue.parse import parse_issue
-    from mailer.issue.render import Branding, render_issue
+    """Parse, render and store the issue once; every recipient gets this HTML and text."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.issue.branding import Branding
+    from mailer.issue.store import create_issue_from_file
 
-    issue = parse_issue(path)
-    rendered = render_issue(issue, Branding.from_settings(cfg))
-    for warning in rendered.warnings:
+    with transaction(database(cfg)) as session:
+        row = create_issue_from_file(session, cli_principal(), path, Branding.from_settings(cfg))
+        frozen = frozen_of(row)
+    for warning in row.warnings:
         err.print(f"warning: {warning}")
-    return Frozen(
-        subject=rendered.subject,
-        preheader=rendered.preheader,
-        slug=rendered.slug,
-        html=rendered.html,
-        text=rendered.text,
-        issue_date=issue.date.isoformat() if issue.date else None,
-        source_path=str(path),
-    )
+    return frozen
 
 
 @app.command()

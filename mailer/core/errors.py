@@ -3,3 +3,11 @@
 
 class NewsletterError(Exception):
     """Bad input or an impossible request, with a message that says what and where."""
+
+
+class NotFound(NewsletterError):
+    """What was asked for does not exist (the API answers 404)."""
+
+
+class Conflict(NewsletterError):
+    """The object changed since the caller read it (the API answers 409)."""

@@ -51,6 +51,29 @@ class RecipientState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class StoredIssue(Base):
+    """An issue as editors keep it (a draft): its Markdown and the rendering made on save."""
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    markdown: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(500))
+    preheader: Mapped[str] = mapped_column(String(500), default="")
+    slug: Mapped[str] = mapped_column(String(200))
+    issue_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    warnings: Mapped[list[str]] = mapped_column(JSONDict, default=list)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
+    source_path: Mapped[str] = mapped_column(String(1000), default="")
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Send(Base):
     """One issue sent to one list (optionally a segment); the rendered body is frozen here."""
 
@@ -66,6 +89,10 @@ class Send(Base):
     text: Mapped[str] = mapped_column(Text)
     web_html: Mapped[str] = mapped_column(Text, default="")  # archive copy: no personal links
     list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id"), nullable=True)
+    # The stored issue it was made from; the body above stays frozen even if the draft changes.
+    issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issues.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     segment: Mapped[str | None] = mapped_column(Text, nullable=True)
     test_to: Mapped[str | None] = mapped_column(String(320), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default=SendState.SCHEDULED, index=True)

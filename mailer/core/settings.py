@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     # Operator pages (/reports/...) need this token (?token= or X-Admin-Token); unset: refused.
     ADMIN_TOKEN: str | None = None
 
+    # Workspace sign-in: session lifetimes and sign-in attempts allowed per 15 minutes.
+    SESSION_IDLE_MINUTES: int = Field(default=120, ge=1)
+    SESSION_MAX_HOURS: int = Field(default=12, ge=1)
+    SIGNIN_LIMIT_PER_ACCOUNT: int = Field(default=10, ge=1)
+    SIGNIN_LIMIT_PER_IP: int = Field(default=50, ge=1)
+    # JSON API: largest request body accepted (413 above it).
+    API_MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+
     # Logs: `text` for people at a terminal, `json` (one object per line) for log collectors.
     LOG_FORMAT: Literal["text", "json"] = "text"
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

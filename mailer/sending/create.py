@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from mailer.core.errors import NewsletterError
-from mailer.core.models import Batch, BatchState, Send, SendState
+from mailer.core.models import Batch, BatchState, Send, SendState, StoredIssue
 from mailer.core.settings import Settings
 from mailer.issue import placeholders as ph
 from mailer.sending.payload import Recipient, as_test_copy, build_payload
@@ -38,6 +38,21 @@ class Frozen:
     text: str
     issue_date: str | None = None
     source_path: str = ""
+    issue_id: int | None = None  # the stored issue (draft) it was copied from
+
+
+def frozen_of(row: StoredIssue) -> Frozen:
+    """What a send keeps of a stored issue: a copy, so later edits of the draft change nothing."""
+    return Frozen(
+        subject=row.subject,
+        preheader=row.preheader,
+        slug=row.slug,
+        html=row.html,
+        text=row.text,
+        issue_date=row.issue_date,
+        source_path=row.source_path,
+        issue_id=row.id,
+    )
 
 
 def web_copy(html: str, base_url: str, slug: str) -> str:
@@ -109,6 +124,7 @@ def _new_send(issue: Frozen, settings: Settings, **fields: object) -> Send:
         html=issue.html,
         text=issue.text,
         web_html=web_copy(issue.html, settings.PUBLIC_BASE_URL, issue.slug),
+        issue_id=issue.issue_id,
         **fields,
     )
 

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
+import mailer.accounts.models
 import mailer.core.models  # noqa: F401  (registers the send tables)
 import subscribers.models  # noqa: F401
 from subscribers.db import Base, make_engine

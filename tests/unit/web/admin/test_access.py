@@ -51,7 +51,7 @@ def test_viewer_cannot_write(
     sign_in(client, web_settings, "viewer")
     response = client.request(method, path.format(send=world.send_id))
     assert response.status_code == 403
-    assert "editor role" in response.text
+    assert "it needs editor" in response.text
 
 
 def test_pages_keep_the_strict_policy(

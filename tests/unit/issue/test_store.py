@@ -1,0 +1,65 @@
+"""Stored issues: rendered on save, versioned, audited; a send copies the rendering."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from mailer.accounts import audit
+from mailer.accounts.principal import Principal, Role, cli_principal
+from mailer.core.errors import Conflict, NewsletterError, NotFound
+from mailer.core.models import Send
+from mailer.core.settings import Settings
+from mailer.issue.branding import Branding
+from mailer.issue.parse import IssueError
+from mailer.issue.store import create_issue, get_issue, replace_issue
+from mailer.sending.create import create_send, frozen_of
+from subscribers.db import transaction
+from subscribers.store import get_or_create_list
+
+ISSUE = "---\nsubject: Week {n}\ndate: 2026-11-30\n---\nHello.\n\n## News\nThings [happened](https://example.org/{n}).\n"
+
+
+def test_create_renders_once_and_replace_checks_the_version(
+    engine: Engine, settings: Settings
+) -> None:
+    brand = Branding.from_settings(settings)
+    with transaction(engine) as session:
+        row = create_issue(session, cli_principal(), ISSUE.format(n=1), brand)
+        issue_id = row.id
+    with transaction(engine) as session:
+        row = get_issue(session, issue_id)
+        assert (row.subject, row.version, row.slug) == ("Week 1", 1, "2026-11-30-week-1")
+        assert "https://example.org/1" in row.html and row.size_bytes == len(row.html.encode())
+        assert isinstance(row.warnings, list)
+        replace_issue(session, cli_principal(), issue_id, ISSUE.format(n=2), brand, version=1)
+    with transaction(engine) as session:
+        with pytest.raises(Conflict, match="version 2, not 1"):
+            replace_issue(session, cli_principal(), issue_id, ISSUE.format(n=3), brand, version=1)
+        with pytest.raises(NotFound):
+            get_issue(session, issue_id + 1)
+        with pytest.raises(IssueError, match="subject"):
+            create_issue(session, cli_principal(), "---\ndate: 2026-01-01\n---\nx\n", brand)
+        viewer = Principal("token", 1, "reader", Role.VIEWER)
+        with pytest.raises(NewsletterError, match="viewer"):
+            create_issue(session, viewer, ISSUE.format(n=4), brand)
+        actions = [line.action for line in audit.entries(session)]
+    assert actions == ["issue.create", "issue.replace"]
+
+
+def test_a_send_keeps_its_copy_when_the_draft_changes(engine: Engine, settings: Settings) -> None:
+    brand = Branding.from_settings(settings)
+    with transaction(engine) as session:
+        row = create_issue(session, cli_principal(), ISSUE.format(n=1), brand)
+        frozen = frozen_of(row)
+        list_id = get_or_create_list(session, "weekly").id
+    now = datetime.now(UTC)
+    send_id = create_send(engine, settings, frozen, list_id, None, None, False, now)
+    with transaction(engine) as session:
+        replace_issue(session, cli_principal(), row.id, ISSUE.format(n=2), brand)
+    with transaction(engine) as session:
+        send = session.get_one(Send, send_id)
+        assert send.issue_id == row.id and send.subject == "Week 1"
+        assert "https://example.org/1" in send.html
