@@ -1,7 +1,7 @@
-"""Test copies of an issue written in the workspace: one copy per address, working links.
+"""Test copies of a stored issue: one copy per address, with working links.
 
-The Markdown is rendered exactly as a send would render it; each copy is recorded as its own
-test send (never archived), so the sends list shows what went to whom.
+Each copy is recorded as its own test send (never archived), so the sends list shows what went
+to whom, and the pre-flight page can tell whether the issue was tested.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from sqlalchemy import Engine
 
 from mailer.core.errors import NewsletterError
 from mailer.core.settings import Settings
-from mailer.issue.branding import Branding
-from mailer.issue.parse import parse_issue_text
-from mailer.issue.render import render_issue
 from mailer.sending.create import Frozen, send_test_copy
 from mailer.transport.base import Transport
 
@@ -48,21 +45,6 @@ def parse_addresses(text: str) -> list[str]:
     if len(found) > MAX_ADDRESSES:
         raise NewsletterError(f"at most {MAX_ADDRESSES} addresses per test (got {len(found)})")
     return found
-
-
-def frozen_from_markdown(markdown: str, settings: Settings, source: str = "issue.md") -> Frozen:
-    """Render once, as a send does; an IssueError names the line."""
-    issue = parse_issue_text(markdown, source=source)
-    rendered = render_issue(issue, Branding.from_settings(settings))
-    return Frozen(
-        subject=rendered.subject,
-        preheader=rendered.preheader,
-        slug=rendered.slug,
-        html=rendered.html,
-        text=rendered.text,
-        issue_date=issue.date.isoformat() if issue.date else None,
-        source_path=source,
-    )
 
 
 def send_test_copies(

@@ -1,7 +1,8 @@
-"""The issue editor: Markdown on one side, the live preview on the other; upload; test copies.
+"""The issue editor: Markdown on one side, the live preview on the other; the issues list.
 
 The script posts the text to /admin/preview as the editor types (debounced) and re-posts it
-into the three frames; without the script the page still works as plain forms.
+into the three frames; it autosaves through pages_drafts. Without the script the page still
+works as plain forms (Save, Send test copies, Schedule).
 """
 
 from __future__ import annotations
@@ -10,23 +11,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exists, select
 
 from mailer.accounts.principal import Principal
-from mailer.core.errors import NewsletterError
+from mailer.core.errors import NotFound
+from mailer.core.models import Send, StoredIssue
 from mailer.issue.branding import Branding
-from mailer.issue.parse import IssueError
 from mailer.issue.preview import Preview, Reader, preview
-from mailer.sending.pipeline import utcnow
-from mailer.sending.test_copies import frozen_from_markdown, parse_addresses, send_test_copies
-from mailer.transport.factory import make_transport
-from mailer.web.admin.access import Editor, check_form, check_header, render
+from mailer.issue.store import MAX_MARKDOWN, get_issue
+from mailer.web.admin.access import Editor, Viewer, check_form, check_header, not_found, render
 from mailer.web.deps import web
 from mailer.web.preview_frames import frame_response, summary_response
+from subscribers.db import transaction
 
 router = APIRouter()
-MAX_MARKDOWN = 512 * 1024
 TEST_COOKIE = "nl_test_to"
 STARTER = """---
 subject: This week
@@ -50,17 +50,67 @@ def editor_preview(request: Request, markdown: str) -> Preview:
     return preview(markdown, Branding.from_settings(settings), reader)
 
 
+@router.get("/admin/issues", response_class=HTMLResponse)
+def issues(request: Request, who: Viewer) -> HTMLResponse:
+    sent = exists().where(Send.issue_id == StoredIssue.id, Send.test_to.is_(None))
+    with transaction(web(request).engine) as session:
+        rows = session.execute(
+            select(
+                StoredIssue.id,
+                StoredIssue.subject,
+                StoredIssue.updated_at,
+                StoredIssue.updated_by,
+                StoredIssue.version,
+                sent.label("sent"),
+            )
+            .order_by(StoredIssue.id.desc())
+            .limit(200)
+        ).all()
+    return render(request, "issues.html", who, {"title": "Issues", "issues": rows})
+
+
 @router.get("/admin/issues/new", response_class=HTMLResponse)
-def new_issue(request: Request, who: Editor) -> HTMLResponse:
-    return _editor(request, who, STARTER)
+def new_issue(request: Request, who: Editor, start: str = "") -> HTMLResponse:
+    """A blank issue, or a copy of an earlier one (`?start=ID`, or `?start=last`)."""
+    markdown = STARTER
+    if start:
+        with transaction(web(request).engine) as session:
+            source_id = _last_issue(session) if start == "last" else _int(start)
+            try:
+                markdown = get_issue(session, source_id or 0).markdown
+            except NotFound as exc:
+                raise not_found(f"issue {start}") from exc
+    return editor_page(request, who, markdown)
 
 
-def _editor(
+def _last_issue(session: Any) -> int | None:
+    found: int | None = session.scalar(select(StoredIssue.id).order_by(StoredIssue.id.desc()))
+    return found
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+@router.get("/admin/issues/{issue_id}", response_class=HTMLResponse)
+def edit_issue(request: Request, issue_id: int, who: Editor) -> HTMLResponse:
+    with transaction(web(request).engine) as session:
+        try:
+            row = get_issue(session, issue_id)
+        except NotFound as exc:
+            raise not_found(f"issue {issue_id}") from exc
+        markdown, version = row.markdown, row.version
+    return editor_page(request, who, markdown, issue_id=issue_id, version=version)
+
+
+def editor_page(
     request: Request, who: Principal, markdown: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
     values = {
         "title": "Write an issue",
         "markdown": markdown,
+        "issue_id": context.pop("issue_id", None),
+        "version": context.pop("version", 0),
         "test_to": context.pop("test_to", request.cookies.get(TEST_COOKIE, "")),
         "errors": context.pop("errors", {}),
         **context,
@@ -79,10 +129,12 @@ async def upload(
         problem = f"{file.filename}: larger than {MAX_MARKDOWN // 1024} KB"
     else:
         try:
-            return _editor(request, who, body.decode("utf-8"), notice=f"Opened {file.filename}.")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             problem = f"{file.filename}: not UTF-8 text"
-    return _editor(request, who, STARTER, 400, errors={"file": problem})
+        else:
+            return editor_page(request, who, text, notice=f"Opened {file.filename}.")
+    return editor_page(request, who, STARTER, 400, errors={"file": problem})
 
 
 @router.post("/admin/preview")
@@ -101,43 +153,3 @@ async def preview_frame(
 ) -> HTMLResponse:
     check_form(request, csrf_token)
     return frame_response(await run_in_threadpool(editor_preview, request, markdown), mode)
-
-
-@router.post("/admin/issues/test", response_class=HTMLResponse)
-async def test_send(
-    request: Request,
-    who: Editor,
-    markdown: Annotated[str, Form(max_length=MAX_MARKDOWN)] = "",
-    test_to: Annotated[str, Form(max_length=2000)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    check_form(request, csrf_token)
-    try:
-        addresses = parse_addresses(test_to)
-    except NewsletterError as exc:
-        return _editor(request, who, markdown, 400, test_to=test_to, errors={"test_to": str(exc)})
-    try:
-        copies = await run_in_threadpool(_send, request, markdown, addresses)
-    except IssueError as exc:
-        return _editor(request, who, markdown, 400, test_to=test_to, errors={"markdown": str(exc)})
-    except NewsletterError as exc:
-        return _editor(request, who, markdown, 502, test_to=test_to, errors={"test_to": str(exc)})
-    sent = ", ".join(copy.to for copy in copies)
-    response = _editor(request, who, markdown, test_to=test_to, notice=f"Test copy sent to {sent}.")
-    response.set_cookie(
-        TEST_COOKIE,
-        " ".join(addresses),
-        max_age=365 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/admin",
-    )
-    return response
-
-
-def _send(request: Request, markdown: str, addresses: list[str]) -> list[Any]:
-    app = web(request)
-    frozen = frozen_from_markdown(markdown, app.settings)
-    transport = make_transport(app.settings)
-    return send_test_copies(app.engine, app.settings, transport, frozen, addresses, utcnow())

@@ -1,7 +1,7 @@
-"""Schedule an issue: list, segment (live count), time; then the pre-flight page, then send.
+"""Schedule a stored issue: list, segment (live count), time; then the pre-flight page, then send.
 
-The issue travels as its Markdown in a hidden field, so nothing is stored until the editor
-confirms; a send due now needs the recipient count typed in, as a last look at the audience.
+Nothing is stored until the editor confirms; a send due now needs the recipient count typed
+in, as a last look at the audience (as GitHub asks for a repository's name before deleting it).
 """
 
 from __future__ import annotations
@@ -14,22 +14,19 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from mailer.accounts import audit
 from mailer.accounts.principal import Principal
-from mailer.core.errors import NewsletterError
-from mailer.issue.parse import IssueError
-from mailer.sending.create import create_send
+from mailer.core.errors import NotFound
+from mailer.issue.store import get_issue
+from mailer.sending.create import Frozen, create_send, frozen_of
 from mailer.sending.pipeline import utcnow
 from mailer.sending.preflight import FieldError, Plan, check_plan, preflight
-from mailer.sending.test_copies import frozen_from_markdown
-from mailer.web.admin.access import Editor, check_form, check_header, render
-from mailer.web.admin.pages_editor import MAX_MARKDOWN, editor_preview
+from mailer.web.admin.access import Editor, check_form, check_header, not_found, render
 from mailer.web.deps import web
 from subscribers.db import transaction
-from subscribers.errors import SubscriberError
 from subscribers.models import MailingList
 
 router = APIRouter()
-Text = Annotated[str, Form(max_length=MAX_MARKDOWN)]
 Short = Annotated[str, Form(max_length=2000)]
 
 
@@ -55,45 +52,53 @@ def _plan(request: Request, list_name: str, segment: str, at: str, local: bool) 
     )
 
 
-def _lists(request: Request) -> list[str]:
+def _issue(request: Request, issue_id: int) -> tuple[Frozen, list[str]]:
     with transaction(web(request).engine) as session:
-        return list(session.scalars(select(MailingList.name).order_by(MailingList.name)))
+        try:
+            row = get_issue(session, issue_id)
+        except NotFound as exc:
+            raise not_found(f"issue {issue_id}") from exc
+        return frozen_of(row), list(row.warnings)
 
 
-def _form(
+def schedule_form(
     request: Request,
     who: Principal,
     fields: dict[str, Any],
     status: int = 200,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    with transaction(web(request).engine) as session:
+        lists = list(session.scalars(select(MailingList.name).order_by(MailingList.name)))
+    blank = {"list": "", "segment": "", "at": "", "local_time": False}
     context = {
         "title": "Schedule",
-        "lists": _lists(request),
+        "lists": lists,
         "zone": web(request).settings.NEWSLETTER_TIMEZONE,
-        "f": fields,
+        "f": {**blank, **fields},
         "errors": errors or {},
     }
     return render(request, "schedule.html", who, context, status=status)
 
 
-@router.post("/admin/issues/schedule", response_class=HTMLResponse)
-async def schedule(
-    request: Request, who: Editor, markdown: Text = "", csrf_token: Short = ""
-) -> HTMLResponse:
-    check_form(request, csrf_token)
-    return _form(
-        request,
-        who,
-        {"markdown": markdown, "list": "", "segment": "", "at": "", "local_time": False},
-    )
+def _fields(
+    issue_id: int, list_name: str, segment: str, at: str, local_time: str, **more: str
+) -> dict[str, Any]:
+    return {
+        "issue_id": issue_id,
+        "list": list_name,
+        "segment": segment,
+        "at": at,
+        "local_time": bool(local_time),
+        **more,
+    }
 
 
-@router.post("/admin/issues/preflight", response_class=HTMLResponse)
+@router.post("/admin/issues/{issue_id}/preflight", response_class=HTMLResponse)
 async def check(
     request: Request,
+    issue_id: int,
     who: Editor,
-    markdown: Text = "",
     list: Short = "",
     segment: Short = "",
     at: Short = "",
@@ -101,26 +106,18 @@ async def check(
     csrf_token: Short = "",
 ) -> HTMLResponse:
     check_form(request, csrf_token)
-    fields = {
-        "markdown": markdown,
-        "list": list,
-        "segment": segment,
-        "at": at,
-        "local_time": bool(local_time),
-    }
+    fields = _fields(issue_id, list, segment, at, local_time)
     try:
         return await run_in_threadpool(_preflight_page, request, who, fields, {}, 200)
     except FieldError as exc:
-        return _form(request, who, fields, 400, {exc.field: exc.reason})
-    except IssueError as exc:
-        return _form(request, who, fields, 400, {"markdown": str(exc)})
+        return schedule_form(request, who, fields, 400, {exc.field: exc.reason})
 
 
 def _preflight_page(
     request: Request, who: Principal, fields: dict[str, Any], errors: dict[str, str], status: int
 ) -> HTMLResponse:
+    frozen, warnings = _issue(request, fields["issue_id"])
     plan = _plan(request, fields["list"], fields["segment"], fields["at"], fields["local_time"])
-    frozen = frozen_from_markdown(fields["markdown"], web(request).settings)
     info = preflight(web(request).engine, frozen, plan)
     context = {
         "title": "Pre-flight",
@@ -128,20 +125,16 @@ def _preflight_page(
         "p": info,
         "errors": errors,
         "zone": web(request).settings.timezone,
-        "warnings": _warnings(request, fields),
+        "warnings": warnings,
     }
     return render(request, "preflight.html", who, context, status=status)
 
 
-def _warnings(request: Request, fields: dict[str, Any]) -> list[str]:
-    return [note.message for note in editor_preview(request, fields["markdown"]).warnings]
-
-
-@router.post("/admin/issues/send")
+@router.post("/admin/issues/{issue_id}/send")
 async def send(
     request: Request,
+    issue_id: int,
     who: Editor,
-    markdown: Text = "",
     list: Short = "",
     segment: Short = "",
     at: Short = "",
@@ -151,32 +144,21 @@ async def send(
     csrf_token: Short = "",
 ) -> Response:
     check_form(request, csrf_token)
-    fields = {
-        "markdown": markdown,
-        "list": list,
-        "segment": segment,
-        "at": at,
-        "local_time": bool(local_time),
-        "confirm": confirm,
-        "again": bool(again),
-    }
+    fields = _fields(issue_id, list, segment, at, local_time, confirm=confirm, again=again)
     try:
-        send_id = await run_in_threadpool(_send, request, fields)
+        send_id = await run_in_threadpool(_send, request, who, fields)
     except FieldError as exc:
         if exc.field in ("confirm", "again"):
-            return await run_in_threadpool(
-                _preflight_page, request, who, fields, {exc.field: exc.reason}, 400
-            )
-        return _form(request, who, fields, 400, {exc.field: exc.reason})
-    except (IssueError, SubscriberError, NewsletterError) as exc:
-        return _form(request, who, fields, 400, {"markdown": str(exc)})
+            errors = {exc.field: exc.reason}
+            return await run_in_threadpool(_preflight_page, request, who, fields, errors, 400)
+        return schedule_form(request, who, fields, 400, {exc.field: exc.reason})
     return RedirectResponse(f"/admin/sends/{send_id}", status_code=303)
 
 
-def _send(request: Request, fields: dict[str, Any]) -> int:
+def _send(request: Request, who: Principal, fields: dict[str, Any]) -> int:
     app = web(request)
+    frozen, _warnings = _issue(request, fields["issue_id"])
     plan = _plan(request, fields["list"], fields["segment"], fields["at"], fields["local_time"])
-    frozen = frozen_from_markdown(fields["markdown"], app.settings)
     info = preflight(app.engine, frozen, plan)
     if info.already and not fields["again"]:
         raise FieldError("again", "this issue already went (or is scheduled) to this list")
@@ -193,6 +175,9 @@ def _send(request: Request, fields: dict[str, Any]) -> int:
         plan.local_time,
         now,
     )
+    with transaction(app.engine) as session:
+        detail = f"issue {fields['issue_id']} to {plan.list_name} ({plan.audience} now)"
+        audit.record(session, who, "send.create", f"send {send_id}", detail)
     if plan.when is None or plan.when.at <= now:
         from mailer.tasks.sending import start_send  # Celery is loaded only when used
 

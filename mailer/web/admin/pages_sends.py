@@ -8,12 +8,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from mailer.accounts import audit
+from mailer.accounts.principal import Principal
 from mailer.core.errors import NewsletterError
 from mailer.core.models import SendState
 from mailer.sending import control
 from mailer.sending.pipeline import utcnow
 from mailer.web.admin.access import Editor, Viewer, check_form, not_found, render
 from mailer.web.deps import web
+from subscribers.db import transaction
 
 router = APIRouter()
 FINISHED = (SendState.DONE, SendState.FAILED, SendState.CANCELLED)
@@ -80,9 +83,15 @@ async def control_send(
     item = await run_in_threadpool(_progress, request, send_id)
     try:
         await run_in_threadpool(_apply, request, send_id, action)
+        await run_in_threadpool(_audit, request, who, send_id, action)
     except NewsletterError as exc:
         return _page(request, who, item, error=str(exc), status=409)
     return RedirectResponse(f"/admin/sends/{send_id}?done={action}", status_code=303)
+
+
+def _audit(request: Request, who: Principal, send_id: int, action: str) -> None:
+    with transaction(web(request).engine) as session:
+        audit.record(session, who, f"send.{action}", f"send {send_id}")
 
 
 def _apply(request: Request, send_id: int, action: str) -> None:

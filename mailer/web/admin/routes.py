@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from mailer.web.admin import pages_editor, pages_home, pages_schedule, pages_sends
+from mailer.web.admin import (
+    pages_drafts,
+    pages_editor,
+    pages_home,
+    pages_schedule,
+    pages_sends,
+)
 from mailer.web.assets import asset_response
 
 
@@ -13,6 +19,7 @@ def install(app: FastAPI) -> None:
     for router in (
         pages_home.router,
         pages_sends.router,
+        pages_drafts.router,
         pages_editor.router,
         pages_schedule.router,
     ):

@@ -135,23 +135,57 @@
       setStatus(panel, "up to date");
     }
 
+    const issueId = form.querySelector("input[name=issue_id]");
+    const key = () => "newsletter-draft-" + (issueId.value || "new");
+
+    // A draft the server refused (a Markdown error) stays in this browser until it parses.
+    function keepLocally() {
+      window.localStorage.setItem(key(), JSON.stringify(
+        {markdown: textarea.value, version: version.value}));
+    }
+
+    function offerRestore() {
+      const kept = JSON.parse(window.localStorage.getItem(key()) || "null");
+      if (!kept || kept.version !== version.value || kept.markdown === textarea.value) { return; }
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link";
+      button.textContent = "Restore the unsaved text kept in this browser";
+      button.addEventListener("click", () => {
+        textarea.value = kept.markdown;
+        button.remove();
+        textarea.dispatchEvent(new Event("input"));
+      });
+      saveState.replaceChildren(button);
+    }
+
     async function save() {
-      if (!form.dataset.autosave) { return; }
+      saveState.classList.remove("bad");
       saveState.textContent = "saving…";
-      const response = await postJson(form.dataset.autosave, csrf,
-        {markdown: textarea.value, version: Number(version.value)});
+      const response = await postJson(form.dataset.autosave, csrf, {
+        issue_id: issueId.value ? Number(issueId.value) : null,
+        version: Number(version.value),
+        markdown: textarea.value,
+      });
       const data = await response.json().catch(() => ({}));
       if (response.ok) {
+        window.localStorage.removeItem(key());
+        issueId.value = data.issue_id;
         version.value = data.version;
-        saveState.textContent = "draft saved " + new Date().toLocaleTimeString();
-      } else {
-        saveState.textContent = data.detail || ("not saved (" + response.status + ")");
-        saveState.classList.add("bad");
+        window.localStorage.removeItem(key());
+        if (window.location.pathname !== data.url) { window.history.replaceState(null, "", data.url); }
+        saveState.textContent = "saved (version " + data.version + ") at " + new Date().toLocaleTimeString();
+        return;
       }
+      if (response.status === 422) { keepLocally(); }
+      saveState.textContent = (data.detail || "not saved (" + response.status + ")") +
+        (response.status === 422 ? " (kept in this browser until it is fixed)" : "");
+      saveState.classList.add("bad");
     }
 
     textarea.addEventListener("input", debounce(refresh, 350));
-    textarea.addEventListener("input", debounce(save, 1500));
+    if (form.dataset.autosave) { textarea.addEventListener("input", debounce(save, 1200)); }
+    offerRestore();
     refresh();
   }
 

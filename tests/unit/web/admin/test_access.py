@@ -9,13 +9,24 @@ from mailer.core.settings import Settings
 from tests.unit.web.admin.conftest import sign_in
 from tests.unit.web.conftest import World
 
-READS = ["/admin", "/admin/sends", "/admin/sends/{send}", "/admin/sends/{send}/progress"]
+READS = [
+    "/admin",
+    "/admin/issues",
+    "/admin/sends",
+    "/admin/sends/{send}",
+    "/admin/sends/{send}/progress",
+]
 WRITES = [
     ("GET", "/admin/issues/new"),
+    ("GET", "/admin/issues/1"),
     ("POST", "/admin/preview"),
     ("POST", "/admin/preview/frame/phone"),
-    ("POST", "/admin/issues/test"),
+    ("POST", "/admin/issues/save"),
+    ("POST", "/admin/issues/autosave"),
     ("POST", "/admin/issues/upload"),
+    ("POST", "/admin/issues/1/preflight"),
+    ("POST", "/admin/issues/1/send"),
+    ("POST", "/admin/segments/count"),
     ("POST", "/admin/sends/{send}/pause"),
     ("POST", "/admin/sends/{send}/cancel"),
 ]

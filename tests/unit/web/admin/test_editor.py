@@ -1,4 +1,4 @@
-"""The editor: live preview JSON and frames, CSRF on every post, upload, test copies."""
+"""The editor: live preview JSON and frames, CSRF on every post, upload, drafts, test copies."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.unit.web.conftest import body, outbox
 GOOD = (
     "---\nsubject: Hello there\npreheader: p\n---\nHi -subscriber_name-, [a](https://e.example/a)\n"
 )
+BROKEN = "---\nsubject: x\nfoo: 1\n---\nhi"
 
 
 def _editor(client: TestClient, settings: Settings) -> str:
@@ -60,30 +61,76 @@ def test_upload_opens_a_file_or_says_why_not(client: TestClient, web_settings: S
     assert 'aria-describedby="file-error"' in bad.text
 
 
+def test_autosave_creates_then_versions_and_tells_the_second_saver(
+    client: TestClient, web_settings: Settings
+) -> None:
+    headers = {"X-CSRF-Token": _editor(client, web_settings)}
+    first = client.post("/admin/issues/autosave", json={"markdown": GOOD}, headers=headers)
+    assert first.status_code == 200, first.text
+    issue_id, version = first.json()["issue_id"], first.json()["version"]
+    assert version == 1 and first.json()["url"] == f"/admin/issues/{issue_id}"
+    body_ = {"issue_id": issue_id, "version": 1, "markdown": GOOD.replace("Hi", "Hey")}
+    second = client.post("/admin/issues/autosave", json=body_, headers=headers)
+    assert second.json()["version"] == 2
+    stale = client.post("/admin/issues/autosave", json=body_, headers=headers)
+    assert stale.status_code == 409 and "someone else saved this issue" in stale.json()["detail"]
+    broken = {"issue_id": issue_id, "version": 2, "markdown": BROKEN}
+    refused = client.post("/admin/issues/autosave", json=broken, headers=headers)
+    assert refused.status_code == 422 and "unknown front matter key foo" in refused.text
+    page = client.get(f"/admin/issues/{issue_id}")
+    assert "Hey -subscriber_name-" in page.text and 'name="version" value="2"' in page.text
+    assert client.get("/admin/issues/999").status_code == 404
+    again = client.get(f"/admin/issues/new?start={issue_id}")
+    assert "Hey -subscriber_name-" in again.text and 'name="issue_id" value=""' in again.text
+    assert "Hey -subscriber_name-" in client.get("/admin/issues/new?start=last").text
+    assert client.get("/admin/issues/new?start=42").status_code == 404
+    assert "Hello there" in client.get("/admin/issues").text
+
+
+def test_save_form_errors_keep_the_text(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    form = {"markdown": BROKEN, "csrf_token": token, "action": "save"}
+    answer = client.post("/admin/issues/save", data=form)
+    assert answer.status_code == 400 and "markdown:3: unknown front matter key foo" in answer.text
+    assert 'aria-describedby="markdown-error"' in answer.text and "foo: 1" in answer.text
+    saved = client.post("/admin/issues/save", data={**form, "markdown": GOOD})
+    assert saved.status_code == 303
+    issue_id = saved.headers["location"].rsplit("/", 1)[1]
+    stale = {**form, "markdown": GOOD, "issue_id": issue_id, "version": "0"}
+    conflict = client.post("/admin/issues/save", data=stale)
+    assert conflict.status_code == 409 and "someone else saved this issue" in conflict.text
+
+
 def test_test_copy_errors_keep_the_input_next_to_the_field(
     client: TestClient, web_settings: Settings
 ) -> None:
     token = _editor(client, web_settings)
-    form = {"markdown": GOOD, "test_to": "me@example.com, not-an-address", "csrf_token": token}
-    bad = client.post("/admin/issues/test", data=form)
+    form = {
+        "markdown": GOOD,
+        "test_to": "me@example.com, not-an-address",
+        "csrf_token": token,
+        "action": "test",
+    }
+    bad = client.post("/admin/issues/save", data=form)
     assert bad.status_code == 400
     assert "&#39;not-an-address&#39; is not an email address" in bad.text
     assert 'value="me@example.com, not-an-address"' in bad.text
-    assert "subject: Hello there" in bad.text
-    broken = {**form, "test_to": "me@example.com", "markdown": "---\nsubject: x\nfoo: 1\n---\nhi"}
-    answer = client.post("/admin/issues/test", data=broken)
-    assert answer.status_code == 400 and "issue.md:3: unknown front matter key foo" in answer.text
-    assert 'aria-describedby="markdown-error"' in answer.text
+    assert 'aria-describedby="test_to-error"' in bad.text and "subject: Hello there" in bad.text
 
 
 def test_test_copies_go_out_with_working_links_and_are_remembered(
     client: TestClient, web_settings: Settings, workdir: Path
 ) -> None:
     token = _editor(client, web_settings)
-    form = {"markdown": GOOD, "test_to": "a@example.com b@example.com", "csrf_token": token}
-    sent = client.post("/admin/issues/test", data=form)
+    form = {
+        "markdown": GOOD,
+        "test_to": "a@example.com b@example.com",
+        "csrf_token": token,
+        "action": "test",
+    }
+    sent = client.post("/admin/issues/save", data=form)
     assert sent.status_code == 200, sent.text
-    assert "Test copy sent to a@example.com, b@example.com" in sent.text
+    assert "a test copy sent to a@example.com, b@example.com" in sent.text
     messages = outbox(workdir)
     assert sorted(str(m["To"]) for m in messages) == [
         "Test <a@example.com>",
