@@ -8,6 +8,7 @@ import typer
 
 from mailer.cli import (  # noqa: F401  (each module attaches its commands)
     account_cmds,
+    erase_cmds,
     ops_cmds,
     preview_cmds,
     render_cmds,

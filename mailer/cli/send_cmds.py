@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mailer.accounts import audit
+from mailer.accounts.principal import cli_principal
 from mailer.cli.apps import app
 from mailer.cli.common import database, print_json, settings
 from mailer.cli.send_view import follow, render_status
@@ -25,6 +27,7 @@ from mailer.sending.create import (
     send_test_copy,
 )
 from mailer.sending.schedule import ensure_future, parse_when
+from mailer.workspace import sends as send_actions
 from subscribers.db import transaction
 
 err = Console(stderr=True)
@@ -37,7 +40,6 @@ def now() -> datetime:
 
 def render_frozen(path: Path, cfg: Settings) -> Frozen:
     """Parse, render and store the issue once; every recipient gets this HTML and text."""
-    from mailer.accounts.principal import cli_principal
     from mailer.issue.branding import Branding
     from mailer.issue.store import create_issue_from_file
 
@@ -77,6 +79,9 @@ def send(
     list_id, reach = check_audience(engine, list_name, segment)  # before anything is stored
     frozen = render_frozen(issue, cfg)
     send_id = create_send(engine, cfg, frozen, list_id, segment, when, local_time, now())
+    with transaction(engine) as session:
+        detail = f"issue={frozen.issue_id} list={list_name} recipients={reach}"
+        audit.record(session, cli_principal(), "send.create", f"send {send_id}", detail)
     typer.echo(send_id)
     _announce(send_id, reach, when is not None, local_time, cfg)
     _dispatch_if_due(send_id, cfg)
@@ -166,14 +171,14 @@ def status(
 @app.command()
 def cancel(send_id: int = typer.Argument(...)) -> None:
     """Cancel a send: nothing more goes out (batches in flight finish)."""
-    state = send_control.cancel(database(settings()), send_id, now())
+    state = send_actions.act(database(settings()), cli_principal(), send_id, "cancel", now())
     typer.echo(f"send {send_id}: {state}")
 
 
 @app.command()
 def pause(send_id: int = typer.Argument(...)) -> None:
     """Pause a send: pending batches wait, batches in flight finish."""
-    state = send_control.pause(database(settings()), send_id)
+    state = send_actions.act(database(settings()), cli_principal(), send_id, "pause", now())
     typer.echo(f"send {send_id}: {state}")
 
 
@@ -186,7 +191,9 @@ def resume(
 ) -> None:
     """Resume a paused send; optionally resend batches whose outcome is unknown."""
     cfg = settings()
-    state = send_control.resume(database(cfg), send_id, resend_uncertain)
+    state = send_actions.act(
+        database(cfg), cli_principal(), send_id, "resume", now(), resend_uncertain
+    )
     typer.echo(f"send {send_id}: {state}")
     if state == "sending":
         from mailer.tasks.sending import kick

@@ -15,6 +15,8 @@ from rich.table import Table
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from mailer.accounts import audit
+from mailer.accounts.principal import cli_principal
 from mailer.cli.apps import app, segment_app, subscribers_app
 from mailer.cli.common import database, fail, print_json, settings
 from subscribers.db import transaction
@@ -52,6 +54,9 @@ def import_(
     engine = _engine()
     with _domain_errors(), _progress(file) as progress:
         result = import_csv(engine, file, list_name, progress=progress)
+    with transaction(engine) as session:
+        detail = f"added={result.added} updated={result.updated} rejected={result.rejected}"
+        audit.record(session, cli_principal(), "subscribers.import", str(file)[-200:], detail)
     if as_json:
         print_json(result.as_dict())
     else:
@@ -125,6 +130,9 @@ def add(
             session, email, name=name, list_names=list_names, tags=tags, timezone=timezone
         )
         verb = "updated" if existed else "added"
+        audit.record(
+            session, cli_principal(), f"subscriber.{verb[:-1]}", f"subscriber #{person.id}"
+        )
         typer.echo(f"{verb} {person.email} ({person.status})")
 
 
@@ -204,6 +212,7 @@ def unsubscribe(
         else:
             changed = unsubscribe_everywhere(session, person.id, "cli")
             where = "from every list"
+        audit.record(session, cli_principal(), "subscriber.unsubscribe", f"subscriber #{person.id}")
     typer.echo(f"{person.email} unsubscribed {where}" if changed else "nothing to change")
 
 

@@ -27,6 +27,8 @@ from mailer.web import (
 )
 from mailer.web.admin import routes as admin_routes
 from mailer.web.admin import signin as admin_signin
+from mailer.web.api.app import PREFIX as API_PREFIX
+from mailer.web.api.app import create_api
 from mailer.web.deps import PageError, Web, page
 from mailer.web.headers import DEFAULTS, SecurityHeaders
 
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     admin_signin.install(app)
     admin_routes.install(app)
+    app.mount(API_PREFIX, create_api(app.state.web))
     app.add_api_route("/static/site.css", stylesheet, methods=["GET"], include_in_schema=False)
     app.add_api_route("/", home, methods=["GET"], include_in_schema=False)
     _error_pages(app)

@@ -5,6 +5,7 @@ and refuses a stale version, so two editors never overwrite each other unknowing
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -12,21 +13,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from mailer.accounts import audit
 from mailer.accounts.principal import Principal
 from mailer.core.errors import Conflict, NewsletterError, NotFound
 from mailer.core.models import StoredIssue
 from mailer.issue.branding import Branding
 from mailer.issue.parse import IssueError
-from mailer.issue.store import MAX_MARKDOWN, create_issue, get_issue, replace_issue
-from mailer.sending.create import frozen_of
+from mailer.issue.store import MAX_MARKDOWN, create_issue, replace_issue
 from mailer.sending.pipeline import utcnow
-from mailer.sending.test_copies import parse_addresses, send_test_copies
 from mailer.transport.factory import make_transport
 from mailer.web.admin.access import Editor, check_form, check_header, not_found
 from mailer.web.admin.pages_editor import TEST_COOKIE, editor_page
 from mailer.web.admin.pages_schedule import schedule_form
 from mailer.web.deps import web
+from mailer.workspace import sends
 from subscribers.db import transaction
 
 router = APIRouter()
@@ -106,7 +105,7 @@ async def save_form(
 
 async def _test(request: Request, who: Principal, markdown: str, kept: dict[str, Any]) -> Response:
     try:
-        addresses = parse_addresses(kept["test_to"])
+        addresses = split_addresses(kept["test_to"])
         sent = await run_in_threadpool(_send, request, who, kept["issue_id"], addresses)
     except NewsletterError as exc:
         return editor_page(request, who, markdown, 400, errors={"test_to": str(exc)}, **kept)
@@ -126,13 +125,16 @@ async def _test(request: Request, who: Principal, markdown: str, kept: dict[str,
 
 def _send(request: Request, who: Principal, issue_id: int, addresses: list[str]) -> list[str]:
     app = web(request)
-    with transaction(app.engine) as session:
-        frozen = frozen_of(get_issue(session, issue_id))
     transport = make_transport(app.settings)
-    copies = send_test_copies(app.engine, app.settings, transport, frozen, addresses, utcnow())
-    with transaction(app.engine) as session:
-        for copy in copies:
-            audit.record(
-                session, who, "issue.test", f"issue {issue_id}", f"send {copy.send_id} to {copy.to}"
-            )
-    return [copy.to for copy in copies]
+    copies = sends.test_copies(
+        app.engine, app.settings, transport, who, issue_id, addresses, utcnow()
+    )
+    return [address for address, _send_id, _message_id in copies]
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses as typed: separated by commas, semicolons, spaces or new lines."""
+    found = [part for part in re.split(r"[\s,;]+", text.strip()) if part]
+    if not found:
+        raise NewsletterError("to: give at least one address")
+    return list(dict.fromkeys(found))

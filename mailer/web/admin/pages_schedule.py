@@ -14,15 +14,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from mailer.accounts import audit
 from mailer.accounts.principal import Principal
 from mailer.core.errors import NotFound
 from mailer.issue.store import get_issue
-from mailer.sending.create import Frozen, create_send, frozen_of
+from mailer.sending.create import Frozen, frozen_of
 from mailer.sending.pipeline import utcnow
 from mailer.sending.preflight import FieldError, Plan, check_plan, preflight
 from mailer.web.admin.access import Editor, check_form, check_header, not_found, render
 from mailer.web.deps import web
+from mailer.workspace import sends
 from subscribers.db import transaction
 from subscribers.models import MailingList
 
@@ -165,19 +165,15 @@ def _send(request: Request, who: Principal, fields: dict[str, Any]) -> int:
     if plan.when is None and fields["confirm"].strip() != str(plan.audience):
         raise FieldError("confirm", f"type {plan.audience} (the number of recipients) to send now")
     now = utcnow()
-    send_id = create_send(
-        app.engine,
-        app.settings,
-        frozen,
-        plan.list_id,
+    wanted = sends.NewSend(
+        fields["issue_id"],
+        plan.list_name,
         plan.segment,
-        plan.when,
+        fields["at"] or None,
         plan.local_time,
-        now,
+        bool(fields["again"]),
     )
-    with transaction(app.engine) as session:
-        detail = f"issue {fields['issue_id']} to {plan.list_name} ({plan.audience} now)"
-        audit.record(session, who, "send.create", f"send {send_id}", detail)
+    send_id = sends.create(app.engine, app.settings, who, wanted, now).id
     if plan.when is None or plan.when.at <= now:
         from mailer.tasks.sending import start_send  # Celery is loaded only when used
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from mailer.accounts import audit
 from mailer.accounts.principal import Principal
 from mailer.core.errors import NewsletterError
 from mailer.core.models import SendState
@@ -16,7 +15,7 @@ from mailer.sending import control
 from mailer.sending.pipeline import utcnow
 from mailer.web.admin.access import Editor, Viewer, check_form, not_found, render
 from mailer.web.deps import web
-from subscribers.db import transaction
+from mailer.workspace import sends
 
 router = APIRouter()
 FINISHED = (SendState.DONE, SendState.FAILED, SendState.CANCELLED)
@@ -24,7 +23,7 @@ ACTIONS = ("pause", "resume", "cancel", "resend")
 
 
 @router.get("/admin/sends", response_class=HTMLResponse)
-async def sends(request: Request, who: Viewer) -> HTMLResponse:
+async def sends_list(request: Request, who: Viewer) -> HTMLResponse:
     rows = await run_in_threadpool(control.recent_sends, web(request).engine, 100)
     return render(request, "sends.html", who, {"title": "Sends", "sends": rows})
 
@@ -82,26 +81,17 @@ async def control_send(
         raise not_found("such action")
     item = await run_in_threadpool(_progress, request, send_id)
     try:
-        await run_in_threadpool(_apply, request, send_id, action)
-        await run_in_threadpool(_audit, request, who, send_id, action)
+        await run_in_threadpool(_apply, request, who, send_id, action)
     except NewsletterError as exc:
         return _page(request, who, item, error=str(exc), status=409)
     return RedirectResponse(f"/admin/sends/{send_id}?done={action}", status_code=303)
 
 
-def _audit(request: Request, who: Principal, send_id: int, action: str) -> None:
-    with transaction(web(request).engine) as session:
-        audit.record(session, who, f"send.{action}", f"send {send_id}")
-
-
-def _apply(request: Request, send_id: int, action: str) -> None:
-    engine = web(request).engine
-    if action == "pause":
-        control.pause(engine, send_id)
-    elif action == "cancel":
-        control.cancel(engine, send_id, utcnow())
-    else:
-        state = control.resume(engine, send_id, resend_uncertain=action == "resend")
+def _apply(request: Request, who: Principal, send_id: int, action: str) -> None:
+    resend = action == "resend"
+    verb = "resume" if resend else action
+    state = sends.act(web(request).engine, who, send_id, verb, utcnow(), resend_uncertain=resend)
+    if verb == "resume":
         _restart(request, send_id, state)
 
 

@@ -113,7 +113,7 @@ def test_test_copy_errors_keep_the_input_next_to_the_field(
     }
     bad = client.post("/admin/issues/save", data=form)
     assert bad.status_code == 400
-    assert "&#39;not-an-address&#39; is not an email address" in bad.text
+    assert "to: invalid email &#39;not-an-address&#39;" in bad.text
     assert 'value="me@example.com, not-an-address"' in bad.text
     assert 'aria-describedby="test_to-error"' in bad.text and "subject: Hello there" in bad.text
 
