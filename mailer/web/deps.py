@@ -31,6 +31,17 @@ ISSUE_CSP = (
 )
 
 
+TEST_COPY_READER = 0  # the subscriber id in a test copy's links: no row has it
+_TEST_COPY_NOTE = {
+    Purpose.UNSUBSCRIBE: "In the real send, this link unsubscribes the reader in one click.",
+    Purpose.PREFERENCES: "In the real send, this link opens the reader's preferences.",
+    Purpose.FORWARD: "In the real send, this link lets the reader forward the issue to friends.",
+}
+
+
+_TEST_COPY_ANY = "In the real send, this link works for the reader it was sent to."
+
+
 class PageError(Exception):
     """Shown to the visitor as a friendly page with this status, title and message."""
 
@@ -77,7 +88,7 @@ def web(request: Request) -> Web:
 def read_token(request: Request, text: str, purpose: Purpose, max_age: int | None = None) -> Token:
     """The link's token, or a friendly 4xx page saying what is wrong with it."""
     try:
-        return web(request).signer.read(text, purpose, max_age=max_age)
+        token = web(request).signer.read(text, purpose, max_age=max_age)
     except BadToken as exc:
         if "expired" in str(exc):
             raise PageError(
@@ -86,6 +97,11 @@ def read_token(request: Request, text: str, purpose: Purpose, max_age: int | Non
         raise PageError(
             404, "This link does not work", "Please check that you copied the whole link."
         ) from exc
+    if token.subscriber_id == TEST_COPY_READER and purpose is not Purpose.VIEW:
+        # A test copy (sending.create.send_test_copy) goes to nobody on the list: its links
+        # work, and say what they do for real readers instead of a puzzling "not found".
+        raise PageError(200, "This is a test copy", _TEST_COPY_NOTE.get(purpose, _TEST_COPY_ANY))
+    return token
 
 
 def not_found(what: str = "page") -> PageError:

@@ -17,7 +17,15 @@ from mailer.core.models import Send, SendState
 from mailer.issue import placeholders
 from mailer.readers.forwarding import impersonal_html
 from mailer.readers.links import Purpose
-from mailer.web.deps import ISSUE_CSP, not_found, page, read_token, sibling, web
+from mailer.web.deps import (
+    ISSUE_CSP,
+    TEST_COPY_READER,
+    not_found,
+    page,
+    read_token,
+    sibling,
+    web,
+)
 from subscribers.db import transaction
 from subscribers.models import Subscriber
 
@@ -35,6 +43,8 @@ def web_version(request: Request, token: str) -> HTMLResponse:
     with transaction(app.engine) as session:
         send = session.get(Send, link.send_id)
         subscriber = session.get(Subscriber, link.subscriber_id)
+        if send is not None and send.test_to is not None and link.subscriber_id == TEST_COPY_READER:
+            return _issue_response(impersonal_html(send.web_html or send.html, app.url(link)))
         if send is None or subscriber is None:
             raise not_found("issue")
         document, name = send.html, subscriber.name

@@ -15,6 +15,7 @@ from mailer.sending import control
 from mailer.sending.pipeline import utcnow
 from mailer.web.admin.access import Editor, Viewer, check_form, not_found, render
 from mailer.web.deps import web
+from mailer.web.reports import render_report
 from mailer.workspace import sends
 
 router = APIRouter()
@@ -66,6 +67,12 @@ async def send_progress(request: Request, send_id: int, who: Viewer) -> JSONResp
     data = {**item.as_dict(), "done": done, "finished": item.state in FINISHED}
     data.pop("errors"), data.pop("batches")
     return JSONResponse(data, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/admin/sends/{send_id}/report", response_class=HTMLResponse)
+async def report(request: Request, send_id: int, who: Viewer) -> HTMLResponse:
+    """Today's report page (its chart included), opened by role instead of ADMIN_TOKEN."""
+    return await render_report(request, send_id)
 
 
 @router.post("/admin/sends/{send_id}/{action}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -138,5 +139,12 @@ def test_test_copies_go_out_with_working_links_and_are_remembered(
     ]
     html = body(messages[0], "html")
     assert f"{web_settings.PUBLIC_BASE_URL}/u/" in html and "-unsubscribe_url-" not in html
+    base = web_settings.PUBLIC_BASE_URL
+    links = set(re.findall(re.escape(base) + r'(/[upfv]/[^"\s]+)', html))
+    assert {link[:3] for link in links} == {"/u/", "/p/", "/f/", "/v/"}
+    for link in links:  # a test copy's reader links open a page, never "not found"
+        opened = client.get(link)
+        assert opened.status_code == 200, link
+        assert "test copy" in opened.text or "Hello there" in opened.text
     again = client.get("/admin/issues/new")
     assert 'value="a@example.com b@example.com"' in again.text
