@@ -112,7 +112,6 @@
     const csrf = form.querySelector("input[name=csrf_token]").value;
     const version = form.querySelector("input[name=version]");
     const saveState = document.querySelector("[data-save-state]");
-    const frameForm = document.getElementById("frame-form");
     let last = null;
 
     async function refresh() {
@@ -124,11 +123,9 @@
       if (!response.ok) { setStatus(panel, "preview failed (" + response.status + ")"); return; }
       const data = await response.json();
       showSummary(panel, data, (line) => jumpTo(textarea, line));
-      if (data.ok && frameForm) {
-        frameForm.querySelector("[name=markdown]").value = markdown;
-        for (const mode of MODES) {
-          frameForm.action = panel.dataset.frames + mode;
-          frameForm.target = "frame-" + mode;
+      if (data.ok) {
+        for (const frameForm of document.querySelectorAll("form[data-frame-form]")) {
+          frameForm.querySelector("[name=markdown]").value = markdown;
           frameForm.submit();
         }
       }
