@@ -74,17 +74,18 @@ def update_subscriber(session: Session, person: Subscriber, changes: Changes) ->
 
 
 def anonymise(session: Session, person: Subscriber) -> str:
-    """Strip the row of everything personal; returns the tombstone's made-up address."""
+    """Strip the row of everything personal; returns the tombstone's made-up address.
+
+    No leave time is written: erasure is not an unsubscribe from any past send, so the
+    reports of earlier sends stay exactly as they were.
+    """
     tombstone = f"erased-{person.id}-{secrets.token_hex(6)}@{ERASED_DOMAIN}"
-    now = utcnow()
     session.execute(delete(SubscriberTag).where(SubscriberTag.subscriber_id == person.id))
     session.execute(
         update(Membership)
         .where(Membership.subscriber_id == person.id)
         .where(Membership.status != MembershipStatus.UNSUBSCRIBED)
-        .values(
-            status=MembershipStatus.UNSUBSCRIBED, unsubscribed_at=now, unsubscribe_source="erased"
-        )
+        .values(status=MembershipStatus.UNSUBSCRIBED, unsubscribe_source="erased")
     )
     session.execute(
         update(Subscriber)
@@ -99,8 +100,7 @@ def anonymise(session: Session, person: Subscriber) -> str:
             consent_ip=None,
             status=Status.UNSUBSCRIBED,
             status_reason="erased",
-            unsubscribed_at=now,
-            updated_at=now,
+            updated_at=utcnow(),
         )
     )
     session.expire(person)

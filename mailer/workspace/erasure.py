@@ -6,12 +6,16 @@ the payload; raw webhook bodies and error texts get the address replaced by the 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailer.core.models import Batch, Event, Forward, Send, WebhookPost
+from subscribers.browse import escape_like
+
+_PERSONAL_KEYS = frozenset({"ip", "useragent", "url", "reason", "response", "status"})
 
 
 def scrub_mailer_tables(session: Session, subscriber_id: int, address: str, tombstone: str) -> None:
@@ -27,20 +31,38 @@ def scrub_mailer_tables(session: Session, subscriber_id: int, address: str, tomb
         _replace_in(session, column, norm, tombstone)
 
 
+def scrub_post(body: str, norm: str, tombstone: str) -> str:
+    """A raw webhook body: the person's events lose what identifies them (address, IP,
+    browser, clicked URL, bounce text); anything else naming the address gets the tombstone."""
+    try:
+        events = json.loads(body)
+    except ValueError:
+        return _swap(body, norm, tombstone)
+    if isinstance(events, list):
+        for event in events:
+            if isinstance(event, dict) and str(event.get("email", "")).lower() == norm:
+                for key in _PERSONAL_KEYS & event.keys():
+                    del event[key]
+                event["email"] = tombstone
+        body = json.dumps(events, separators=(",", ":"))
+    return _swap(body, norm, tombstone)
+
+
 def _replace_in(
     session: Session, column: InstrumentedAttribute[Any], norm: str, tombstone: str
 ) -> None:
     """Replace the address (any letter case) wherever it occurs in this text column."""
     table = column.class_
-    pattern = "%" + norm.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = "%" + escape_like(norm) + "%"
     rows = session.execute(
         select(table.id, column).where(func.lower(column).like(pattern, escape="\\"))
     ).all()
+    scrub = scrub_post if table is WebhookPost else _swap
     for row_id, text in rows:
         session.execute(
             update(table)
             .where(table.id == row_id)
-            .values({column.key: _swap(text, norm, tombstone)})
+            .values({column.key: scrub(text, norm, tombstone)})
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +14,7 @@ from mailer.accounts.tokens import create_token, revoke_token
 from subscribers.db import transaction
 from subscribers.lists import create_list
 from subscribers.models import Membership, Subscriber
-from tests.fixtures.services import PostgresCluster
-from tests.integration.api_support import Served, serve
+from tests.integration.api_support import Served
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +23,6 @@ ISSUE = (
     "Hello.\n\n## News\n[A link](https://example.org/{n}) here.\n"
 )
 FUTURE = "2031-01-06T08:00"
-
-
-@pytest.fixture(scope="module")
-def served(
-    tmp_path_factory: pytest.TempPathFactory, pg: PostgresCluster | None
-) -> Iterator[Served]:
-    with serve(tmp_path_factory.mktemp("api"), pg) as server:
-        yield server
 
 
 def ok(response: Any, status: int = 200) -> Any:

@@ -70,6 +70,8 @@ class SubscriberPatch(In):
 
 
 class SubscriberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     email: str
     name: str
     status: str
@@ -81,6 +83,8 @@ class SubscriberOut(BaseModel):
 
 
 class SubscriberPage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     items: list[SubscriberOut]
     next_cursor: str | None
 
