@@ -9,6 +9,8 @@ from mailer.web.admin import (
     pages_drafts,
     pages_editor,
     pages_home,
+    pages_lists,
+    pages_people,
     pages_schedule,
     pages_sends,
 )
@@ -22,6 +24,8 @@ def install(app: FastAPI) -> None:
         pages_drafts.router,
         pages_editor.router,
         pages_schedule.router,
+        pages_people.router,
+        pages_lists.router,
     ):
         app.include_router(router)
     app.add_api_route("/admin/assets/{name}", _asset, methods=["GET"], include_in_schema=False)
