@@ -10,9 +10,11 @@ from mailer.web.admin import (
     pages_editor,
     pages_home,
     pages_lists,
+    pages_owner,
     pages_people,
     pages_schedule,
     pages_sends,
+    pages_transfer,
 )
 from mailer.web.assets import asset_response
 
@@ -26,6 +28,8 @@ def install(app: FastAPI) -> None:
         pages_schedule.router,
         pages_people.router,
         pages_lists.router,
+        pages_owner.router,
+        pages_transfer.router,
     ):
         app.include_router(router)
     app.add_api_route("/admin/assets/{name}", _asset, methods=["GET"], include_in_schema=False)
