@@ -19,8 +19,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,12 +31,13 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.web import report, start_server  # noqa: E402
 from mailer.accounts.principal import cli_principal  # noqa: E402
 from mailer.accounts.tokens import create_token  # noqa: E402
 from mailer.ops.migrate import upgrade  # noqa: E402
 from subscribers.db import make_engine, transaction  # noqa: E402
 from subscribers.models import MailingList, Membership, Subscriber, SubscriberTag  # noqa: E402
-from tests.fixtures.services import free_port, port_open, wait_for  # noqa: E402
+from tests.fixtures.services import free_port  # noqa: E402
 
 COUNTRIES = ("FR", "DE", "US", "GB", "ES", "IT", "NL", "SE")
 SEGMENTS = (
@@ -76,18 +75,6 @@ def _person(i: int) -> dict[str, Any]:
     return {"id": i, "email": f"r{i}@{domain}", "email_norm": f"r{i}@{domain}", "attrs": attrs}
 
 
-def start_server(url: str, port: int, workers: int, workdir: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key"}
-    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "mailer.cli.main", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    log = open(Path(workdir) / "serve.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, env=env, cwd=workdir, stderr=log)
-    wait_for(lambda: port_open(port), timeout=120, what="newsletter serve")
-    return process
-
-
 async def run(
     base: str, token: str, requests: list[tuple[str, str, Any]], clients: int
 ) -> tuple[list[float], int, float]:
@@ -115,15 +102,6 @@ async def run(
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return latencies, errors, time.perf_counter() - began
-
-
-def report(label: str, latencies: list[float], errors: int, elapsed: float) -> None:
-    cuts = statistics.quantiles(latencies, n=100)
-    print(
-        f"{label}: {len(latencies)} requests in {elapsed:.1f} s = {len(latencies) / elapsed:,.1f}"
-        f" req/s; p50 {cuts[49] * 1000:.1f} ms, p90 {cuts[89] * 1000:.1f} ms,"
-        f" p99 {cuts[98] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms; non-200: {errors}"
-    )
 
 
 def pages(count: int, highest: int) -> list[tuple[str, str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import audit
@@ -60,10 +60,6 @@ def add_user(session: Session, actor: Principal, email: str, role: str, password
 
 def list_users(session: Session) -> list[UserView]:
     return [_view(u) for u in session.scalars(select(User).order_by(User.email))]
-
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)) or 0
 
 
 def disable_user(session: Session, actor: Principal, email: str) -> UserView:

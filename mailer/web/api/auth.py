@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mailer.accounts.principal import Principal, Role
 from mailer.accounts.tokens import token_principal
@@ -19,17 +20,17 @@ from subscribers.db import transaction
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
+# Declared so the OpenAPI document says how to authenticate; the checks below are ours.
+_scheme = HTTPBearer(auto_error=False, description="A token from `newsletter tokens create`.")
 
 
 def api_principal(needed: Role) -> Callable[[Request], Principal]:
     """A dependency for a route that needs at least the role `needed`."""
 
-    def dependency(request: Request) -> Principal:
-        secret = bearer(request)
+    def dependency(
+        request: Request, given: HTTPAuthorizationCredentials | None = Depends(_scheme)
+    ) -> Principal:
+        secret = given.credentials.strip() if given is not None else ""
         if not secret:
             raise HTTPException(
                 401, "missing bearer token (Authorization: Bearer TOKEN)", _CHALLENGE

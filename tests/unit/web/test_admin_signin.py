@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from fastapi import Depends
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
 
-from mailer.accounts.principal import cli_principal
+from mailer.accounts.principal import Principal, Role, cli_principal
 from mailer.accounts.users import add_user, disable_user
+from mailer.core.settings import Settings
+from mailer.web.admin.auth import page_principal
+from mailer.web.app import create_app
 from subscribers.db import transaction
+from tests.fixtures.services import RedisServer
 from tests.unit.web.conftest import form_token
 
 PASSWORD = "correct horse battery"
@@ -85,3 +90,38 @@ def test_disabling_a_user_ends_their_sessions(client: TestClient, engine: Engine
     with transaction(engine) as session:
         disable_user(session, cli_principal(), "ed@example.com")
     assert client.get("/admin").status_code == 303
+
+
+def test_the_cookie_is_secure_under_https(web_settings: Settings, engine: Engine) -> None:
+    make_user(engine)
+    app = create_app(web_settings)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        answer = sign_in(client, "ed@example.com", PASSWORD)
+    assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+
+
+def test_a_page_needing_a_higher_role_is_a_403_page(web_settings: Settings, engine: Engine) -> None:
+    make_user(engine, "viewer@example.com", "viewer")
+    app = create_app(web_settings)
+
+    def editors_only(who: Principal = Depends(page_principal(Role.EDITOR))) -> str:
+        return who.name
+
+    app.add_api_route("/admin/editors-only", editors_only)
+    with TestClient(app, follow_redirects=False) as client:
+        sign_in(client, "viewer@example.com", PASSWORD)
+        refused = client.get("/admin/editors-only")
+    assert refused.status_code == 403 and "it needs editor" in refused.text
+
+
+def test_throttling_is_shared_through_redis(
+    web_settings: Settings, engine: Engine, redis: RedisServer
+) -> None:
+    make_user(engine)
+    shared = web_settings.model_copy(update={"REDIS_URL": redis.url, "SIGNIN_LIMIT_PER_ACCOUNT": 3})
+    first, second = create_app(shared), create_app(shared)
+    with TestClient(first) as one, TestClient(second, follow_redirects=False) as two:
+        assert [sign_in(one, "ed@example.com", "not it at all").status_code for _ in range(3)] == [
+            400
+        ] * 3
+        assert sign_in(two, "ed@example.com", PASSWORD).status_code == 429
