@@ -12,6 +12,7 @@ from mailer.web.admin import (
     pages_lists,
     pages_owner,
     pages_people,
+    pages_reports,
     pages_schedule,
     pages_sends,
     pages_transfer,
@@ -29,6 +30,7 @@ def install(app: FastAPI) -> None:
         pages_people.router,
         pages_lists.router,
         pages_owner.router,
+        pages_reports.router,
         pages_transfer.router,
     ):
         app.include_router(router)

@@ -15,6 +15,10 @@ READS = [
     "/admin/sends",
     "/admin/sends/{send}",
     "/admin/sends/{send}/progress",
+    "/admin/sends/{send}/report",
+    "/admin/reports",
+    "/admin/subscribers",
+    "/admin/lists",
 ]
 WRITES = [
     ("GET", "/admin/issues/new"),
@@ -27,6 +31,8 @@ WRITES = [
     ("POST", "/admin/issues/1/preflight"),
     ("POST", "/admin/issues/1/send"),
     ("POST", "/admin/segments/count"),
+    ("GET", "/admin/subscribers-transfer"),
+    ("POST", "/admin/lists"),
     ("POST", "/admin/sends/{send}/pause"),
     ("POST", "/admin/sends/{send}/cancel"),
 ]

@@ -102,3 +102,32 @@ def test_uncertain_batches_are_explained_and_can_be_resent(
     assert "timeout after 30 s" in page.text
     sign_in(client, web_settings, "viewer")
     assert "Resend the 3" not in client.get(f"/admin/sends/{world.send_id}").text
+
+
+def test_reports_show_trends_and_top_links(
+    client: TestClient, world: World, engine: Engine, web_settings: Settings
+) -> None:
+    from mailer.core.models import Event
+
+    with transaction(engine) as session:
+        for n, url in enumerate(
+            ("https://e.example/a", "https://e.example/a", "https://e.example/b")
+        ):
+            session.add(
+                Event(
+                    sg_event_id=f"c{n}",
+                    event="click",
+                    email="alice@example.com",
+                    subscriber_id=world.alice_id,
+                    send_id=world.send_id,
+                    occurred_at=datetime.now(UTC),
+                    url=url,
+                )
+            )
+    sign_in(client, web_settings, "viewer")
+    page = client.get("/admin/reports")
+    assert page.status_code == 200 and "Inside a lab" in page.text
+    assert "https://e.example/a · 2 clicks" in page.text
+    report = client.get(f"/admin/sends/{world.send_id}/report")
+    assert report.status_code == 200 and "<svg" in report.text
+    assert client.get("/admin/sends/999/report").status_code == 404
