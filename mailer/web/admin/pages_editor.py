@@ -25,6 +25,7 @@ from mailer.web.admin.access import Editor, Viewer, check_form, check_header, no
 from mailer.web.deps import web
 from mailer.web.preview_frames import frame_response, summary_response
 from subscribers.db import transaction
+from subscribers.models import Subscriber
 
 router = APIRouter()
 TEST_COOKIE = "nl_test_to"
@@ -42,11 +43,23 @@ Write it here. [A link](https://example.com) works as in any Markdown.
 
 class PreviewBody(BaseModel):
     markdown: str = Field(max_length=MAX_MARKDOWN)
+    view_as: str = Field(default="", max_length=320)
 
 
-def editor_preview(request: Request, markdown: str) -> Preview:
+def editor_preview(request: Request, markdown: str, view_as: str = "") -> Preview:
+    """The preview as a sample reader sees it, or as the subscriber `view_as` (their name,
+    links shaped like theirs); an unknown address falls back to the sample reader."""
     settings = web(request).settings
     reader = Reader(base_url=settings.PUBLIC_BASE_URL)
+    if view_as.strip():
+        with transaction(web(request).engine) as session:
+            found = session.execute(
+                select(Subscriber.id, Subscriber.name).where(
+                    Subscriber.email_norm == view_as.strip().lower()
+                )
+            ).first()
+        if found is not None:
+            reader = Reader(found.name, settings.PUBLIC_BASE_URL, f"preview-{found.id}")
     return preview(markdown, Branding.from_settings(settings), reader)
 
 
@@ -140,7 +153,8 @@ async def upload(
 @router.post("/admin/preview")
 async def preview_json(request: Request, body: PreviewBody, who: Editor) -> JSONResponse:
     check_header(request)
-    return summary_response(await run_in_threadpool(editor_preview, request, body.markdown))
+    result = await run_in_threadpool(editor_preview, request, body.markdown, body.view_as)
+    return summary_response(result)
 
 
 @router.post("/admin/preview/frame/{mode}", response_class=HTMLResponse)
@@ -149,7 +163,9 @@ async def preview_frame(
     mode: str,
     who: Editor,
     markdown: Annotated[str, Form(max_length=MAX_MARKDOWN)] = "",
+    view_as: Annotated[str, Form(max_length=320)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     check_form(request, csrf_token)
-    return frame_response(await run_in_threadpool(editor_preview, request, markdown), mode)
+    result = await run_in_threadpool(editor_preview, request, markdown, view_as)
+    return frame_response(result, mode)

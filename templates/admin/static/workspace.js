@@ -114,18 +114,22 @@
     const saveState = document.querySelector("[data-save-state]");
     let last = null;
 
+    const viewAs = document.getElementById("view_as");
+
     async function refresh() {
       const markdown = textarea.value;
-      if (markdown === last) { return; }
-      last = markdown;
+      const who = viewAs ? viewAs.value : "";
+      if (markdown + "\u0000" + who === last) { return; }
+      last = markdown + "\u0000" + who;
       setStatus(panel, "updating…");
-      const response = await postJson(form.dataset.preview, csrf, {markdown: markdown});
+      const response = await postJson(form.dataset.preview, csrf, {markdown: markdown, view_as: who});
       if (!response.ok) { setStatus(panel, "preview failed (" + response.status + ")"); return; }
       const data = await response.json();
       showSummary(panel, data, (line) => jumpTo(textarea, line));
       if (data.ok) {
         for (const frameForm of document.querySelectorAll("form[data-frame-form]")) {
           frameForm.querySelector("[name=markdown]").value = markdown;
+          frameForm.querySelector("[name=view_as]").value = who;
           frameForm.submit();
         }
       }
@@ -181,6 +185,7 @@
     }
 
     textarea.addEventListener("input", debounce(refresh, 350));
+    if (viewAs) { viewAs.addEventListener("input", debounce(refresh, 500)); }
     if (form.dataset.autosave) { textarea.addEventListener("input", debounce(save, 1200)); }
     offerRestore();
     refresh();

@@ -148,3 +148,20 @@ def test_test_copies_go_out_with_working_links_and_are_remembered(
         assert "test copy" in opened.text or "Hello there" in opened.text
     again = client.get("/admin/issues/new")
     assert 'value="a@example.com b@example.com"' in again.text
+
+
+def test_view_as_a_subscriber(client: TestClient, world: object, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    headers = {"X-CSRF-Token": token}
+    body_ = {"markdown": GOOD, "view_as": "ALICE@example.com"}
+    theirs = client.post("/admin/preview", json=body_, headers=headers).json()
+    assert "Hi Alice Martin" in theirs["text"] and "/u/preview-" in theirs["text"]
+    unknown = client.post(
+        "/admin/preview", json={**body_, "view_as": "x@example.com"}, headers=headers
+    ).json()
+    assert "Hi Alex" in unknown["text"]
+    frame = client.post(
+        "/admin/preview/frame/phone",
+        data={"markdown": GOOD, "view_as": "alice@example.com", "csrf_token": token},
+    )
+    assert "Hi Alice Martin" in frame.text
