@@ -10,7 +10,6 @@ import uvicorn
 from mailer.cli.apps import app
 from mailer.cli.common import fail, settings
 from mailer.ops.logging import uvicorn_log_config
-from mailer.web.preview_app import create_preview_app
 
 # Never reachable from the network: the page needs no sign-in because only this machine sees it.
 HOST = "127.0.0.1"
@@ -22,6 +21,8 @@ def preview(
     port: int = typer.Option(8025, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
 ) -> None:
     """Show ISSUE.md at phone and desktop widths, dark and as text, with warnings; follow saves."""
+    from mailer.web.preview_app import create_preview_app  # the web stack only when used
+
     cfg = settings()
     if not issue.is_file():
         fail(f"{issue}: no such file")
