@@ -8,7 +8,9 @@ PostgreSQL database) with one list of N subscribers (a country attribute, a scor
 one in ten), creates an editor token and starts `newsletter serve --workers W`. Then
 `--clients` concurrent httpx clients, closed loop (each sends its next request when the last
 answers): first `GET /api/v1/subscribers?list=bench&limit=100&cursor=RANDOM` (a page of 100
-from anywhere in the list), then `POST /api/v1/segments/count` with a few expressions.
+from anywhere in the list), then `POST /api/v1/segments/count` with four expressions asked
+over and over (identical asks share a computation for SEGMENT_COUNT_CACHE_SECONDS), then
+with every expression different (nothing shared: the database's own speed).
 Prints req/s and p50/p90/p99. Targets (issue 11, 2 cores, 1,000,000 subscribers, 50 clients):
 a page at p99 <= 50 ms, a segment count at p99 <= 1 s. The client shares the server's cores.
 """
@@ -97,10 +99,15 @@ async def run(
                 else:
                     response = await http.post(path, json=payload)
                 latencies.append(time.perf_counter() - start)
-                errors += response.status_code != 200
+                if response.status_code != 200:
+                    errors += 1
+                    seen.setdefault(response.status_code, response.text[:300])
 
+    seen: dict[int, str] = {}
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
+    for status, text in seen.items():
+        print(f"  a {status} answer: {text}")
     return latencies, errors, time.perf_counter() - began
 
 
@@ -113,12 +120,18 @@ def pages(count: int, highest: int) -> list[tuple[str, str, Any]]:
     ]  # fmt: skip
 
 
-def counts(count: int) -> list[tuple[str, str, Any]]:
+def counts(count: int, unique: bool = False) -> list[tuple[str, str, Any]]:
+    """The four expressions over and over, or (`unique`) each one different, so no two
+    requests can share a computation (SEGMENT_COUNT_CACHE_SECONDS)."""
+
+    def expression(i: int) -> str:
+        base = SEGMENTS[i % len(SEGMENTS)]
+        return f'({base}) and not attr.nope = "{i}"' if unique else base
+
     return [
-        ("POST", "/api/v1/segments/count",
-         {"list": "bench", "segment": SEGMENTS[i % len(SEGMENTS)]})
+        ("POST", "/api/v1/segments/count", {"list": "bench", "segment": expression(i)})
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def main() -> None:
@@ -143,7 +156,10 @@ def main() -> None:
             result = asyncio.run(run(base, token, pages(args.pages, highest), args.clients))
             report("GET /api/v1/subscribers (page of 100)", *result)
             result = asyncio.run(run(base, token, counts(args.counts), args.clients))
-            report("POST /api/v1/segments/count", *result)
+            report("POST /api/v1/segments/count (4 expressions, repeated)", *result)
+            unique = counts(max(args.clients, args.counts // 4), unique=True)
+            result = asyncio.run(run(base, token, unique, args.clients))
+            report("POST /api/v1/segments/count (every expression different)", *result)
         finally:
             server.terminate()
             server.wait(30)

@@ -43,3 +43,13 @@ def list_summaries(session: Session) -> list[ListSummary]:
     rows = session.scalars(select(MailingList))
     found = [ListSummary(m.name, m.title, m.public, counts.get(m.name, 0)) for m in rows]
     return sorted(found, key=lambda item: item.name.casefold())
+
+
+def list_id_of(session: Session, list_name: str | None) -> int | None:
+    """The id of the list named (None for "every list"); SubscriberError if there is none."""
+    if not list_name:
+        return None
+    found = find_list(session, list_name)
+    if found is None:
+        raise SubscriberError(f"no list named {list_name!r}")
+    return found.id

@@ -23,6 +23,7 @@ from subscribers.db import transaction
 from subscribers.errors import SubscriberError
 from subscribers.exporter import export_csv
 from subscribers.importer import ImportResult, import_csv
+from subscribers.lists import list_id_of
 from subscribers.models import MailingList, Membership, Subscriber
 from subscribers.segments import parse
 from subscribers.status import unsubscribe_everywhere, unsubscribe_from_list
@@ -241,13 +242,7 @@ def count(
     engine = _engine()
     with _domain_errors(), Session(engine) as session:
         parse(expr)
-        list_id = None
-        if list_name:
-            found = find_list(session, list_name)
-            if found is None:
-                raise SubscriberError(f"no list named {list_name!r}")
-            list_id = found.id
-        matched = segment_count(session, expr, list_id)
+        matched = segment_count(session, expr, list_id_of(session, list_name))
     if as_json:
         print_json({"count": matched, "segment": expr, "list": list_name})
     else:

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     SIGNIN_LIMIT_PER_IP: int = Field(default=50, ge=1)
     # JSON API: largest request body accepted (413 above it).
     API_MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    # Identical segment counts asked within this many seconds share one computation (0: off).
+    SEGMENT_COUNT_CACHE_SECONDS: float = Field(default=5.0, ge=0)
 
     # Logs: `text` for people at a terminal, `json` (one object per line) for log collectors.
     LOG_FORMAT: Literal["text", "json"] = "text"

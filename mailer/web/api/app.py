@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from mailer.web.api import errors, issues, people, sends
 from mailer.web.api.body_limit import BodyLimit
+from mailer.web.count_cache import CountCache
 from mailer.web.deps import Web
 
 PREFIX = "/api/v1"
@@ -23,6 +24,7 @@ def create_api(web: Web) -> FastAPI:
     )
     api.state.web = web
     api.state.settings = web.settings
+    api.state.counts = CountCache(web.settings.SEGMENT_COUNT_CACHE_SECONDS)
     for module in (people, issues, sends):
         api.include_router(module.router)
     errors.install(api)

@@ -28,9 +28,9 @@ from mailer.workspace import people
 from subscribers.browse import page_subscribers, profile
 from subscribers.db import transaction
 from subscribers.editing import Changes
-from subscribers.errors import SubscriberError
-from subscribers.lists import list_summaries
-from subscribers.store import find_list, segment_count
+from subscribers.lists import list_id_of, list_summaries
+from subscribers.segments import parse
+from subscribers.store import segment_count
 
 router = APIRouter()
 Viewer = Annotated[Principal, Depends(api_principal(Role.VIEWER))]
@@ -111,11 +111,13 @@ def delete_subscriber(request: Request, email: Email, who: Editor) -> Response:
 @router.post("/segments/count", response_model=CountOut)
 def count_segment(request: Request, body: SegmentIn, who: Viewer) -> CountOut:
     """How many active subscribers (of the list, when given) match; 400 names the column."""
-    with transaction(web(request).engine) as session:
-        list_id = None
-        if body.list_name:
-            found = find_list(session, body.list_name)
-            if found is None:
-                raise SubscriberError(f"list: no list named {body.list_name!r}")
-            list_id = found.id
-        return CountOut(count=segment_count(session, body.segment, list_id))
+    parse(body.segment)  # a bad expression is refused before any database work
+    engine, counts = web(request).engine, request.app.state.counts
+    with transaction(engine) as session:
+        list_id = list_id_of(session, body.list_name)
+
+    def compute() -> int:
+        with transaction(engine) as session:
+            return segment_count(session, body.segment, list_id)
+
+    return CountOut(count=counts.get((list_id, body.segment.strip()), compute))
