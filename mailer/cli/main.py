@@ -11,6 +11,7 @@ from mailer.cli import (  # noqa: F401  (each module attaches its commands)
     erase_cmds,
     list_cmds,
     ops_cmds,
+    preview_cmds,
     render_cmds,
     report_cmds,
     send_cmds,

@@ -21,8 +21,8 @@ def render(
     (a sample name and links); print sizes, warnings and errors (errors exit 1)."""
     from mailer.core.errors import NewsletterError
     from mailer.issue.parse import parse_issue_text
-    from mailer.issue.preview import preview
     from mailer.issue.render import Branding, render_issue
+    from mailer.issue.sample import preview
 
     cfg = settings()
     try:

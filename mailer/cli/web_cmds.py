@@ -20,7 +20,6 @@ def serve(
     """Serve the subscriber and reader pages, the webhook and /healthz."""
     import uvicorn
 
-
     cfg = settings()  # a bad configuration fails here, in one line, not in each worker
     database(cfg).dispose()  # create or migrate before the workers start
     uvicorn.run(

@@ -70,6 +70,7 @@ def _forward(
         note=note,
         subscribe_url=f"{settings.PUBLIC_BASE_URL}/subscribe?ref={referral}",
         brand_name=settings.BRAND_NAME,
+        footer_text=settings.FOOTER_TEXT,
     )
     view_url = f"{settings.PUBLIC_BASE_URL}/archive/{send.slug}"
     return forward_payload(

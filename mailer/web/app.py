@@ -26,6 +26,7 @@ from mailer.web import (
     reports,
     webhooks,
 )
+from mailer.web.admin import routes as admin_routes
 from mailer.web.admin import signin as admin_signin
 from mailer.web.api.app import PREFIX as API_PREFIX
 from mailer.web.api.app import create_api
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(reports.router)
     admin_signin.install(app)
+    admin_routes.install(app)
     app.mount(API_PREFIX, create_api(app.state.web))
     app.add_api_route("/static/site.css", stylesheet, methods=["GET"], include_in_schema=False)
     app.add_api_route("/", home, methods=["GET"], include_in_schema=False)

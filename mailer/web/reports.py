@@ -69,6 +69,12 @@ async def report_page(send_id: int, request: Request) -> HTMLResponse:
     refused = _refusal(settings, request)
     if refused is not None:
         return refused
+    return await render_report(request, send_id)
+
+
+async def render_report(request: Request, send_id: int) -> HTMLResponse:
+    """The report page itself; the caller decided who may see it (token or workspace role)."""
+    settings: Settings = request.app.state.settings
     try:
         report = await run_in_threadpool(_load, app_engine(request), settings, send_id)
     except NewsletterError as exc:

@@ -36,7 +36,7 @@ class NewSend:
     segment: str | None = None
     at: str | None = None
     local_time: bool = False
-    again: bool = False  # passed on once create_send takes it (the send guards)
+    again: bool = False  # allow the same issue to the same list once more
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,15 @@ def create(
         frozen = frozen_of(get_issue(session, wanted.issue_id))
     list_id, reach = check_audience(engine, wanted.list_name, wanted.segment)
     send_id = create_send(
-        engine, settings, frozen, list_id, wanted.segment, when, wanted.local_time, now
+        engine,
+        settings,
+        frozen,
+        list_id,
+        wanted.segment,
+        when,
+        wanted.local_time,
+        now,
+        again=wanted.again,
     )
     with transaction(engine) as session:
         detail = f"issue={wanted.issue_id} list={wanted.list_name} recipients={reach}"

@@ -1,4 +1,4 @@
-"""GET/POST /admin/login, POST /admin/logout and a minimal /admin home.
+"""GET/POST /admin/login and POST /admin/logout (the home page is pages_home).
 
 Sign-in is throttled per account and per client IP (through Redis when configured), and
 gives one answer for "no such account", "disabled" and "wrong password". A session is a row
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -25,7 +25,6 @@ from mailer.web.admin.auth import (
     SignInRequired,
     current_principal,
     login_redirect,
-    page_principal,
     safe_next,
     set_session_cookie,
 )
@@ -127,15 +126,6 @@ def _sign_out(request: Request, secret: str) -> None:
         end_session(session, secret)
         if who is not None:
             audit.record(session, who, "session.sign_out", f"user {who.name}")
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def home(request: Request, who: Principal = Depends(page_principal(Role.VIEWER))) -> HTMLResponse:
-    token = csrf.issue(request, "admin")
-    context = {"title": "Workspace", "who": who, "csrf_token": token.value}
-    response = admin_page(request, "home.html", context)
-    csrf.remember(request, response, token)
-    return response
 
 
 def install(app: FastAPI) -> None:

@@ -1,7 +1,7 @@
 """accounts, sessions, API tokens, audit log; stored issues and sends.issue_id
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0006"  # chained in merge order: 0002, 0005, 0004, 0006, 0003, 0007
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """hardening: link keys, one copy per friend, address suppressions, message outbox, archive flag
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0004"  # chained in merge order: 0002, 0005, 0004, 0006, 0003, 0007
 branch_labels = None
 depends_on = None
 

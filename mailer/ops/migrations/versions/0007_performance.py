@@ -8,14 +8,14 @@ cascade when a send or a subscriber is deleted. Two AFTER DELETE triggers keep e
 cascade, at the cost of the (rare) delete instead of every freeze.
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0002"
+down_revision = "0003"  # last: earlier batch rebuilds of sends/subscribers would drop its triggers
 branch_labels = None
 depends_on = None
 

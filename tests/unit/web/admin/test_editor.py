@@ -1,0 +1,167 @@
+"""The editor: live preview JSON and frames, CSRF on every post, upload, drafts, test copies."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from mailer.core.settings import Settings
+from tests.unit.web.admin.conftest import csrf_of, sign_in
+from tests.unit.web.conftest import body, outbox
+
+GOOD = (
+    "---\nsubject: Hello there\npreheader: p\n---\nHi -subscriber_name-, [a](https://e.example/a)\n"
+)
+BROKEN = "---\nsubject: x\nfoo: 1\n---\nhi"
+
+
+def _editor(client: TestClient, settings: Settings) -> str:
+    sign_in(client, settings, "editor")
+    return csrf_of(client, "/admin/issues/new")
+
+
+def test_preview_answers_as_the_editor_types(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    headers = {"X-CSRF-Token": token}
+    ok = client.post("/admin/preview", json={"markdown": GOOD}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["subject"] == "Hello there"
+    broken = client.post("/admin/preview", json={"markdown": "---\nsubject: x\n"}, headers=headers)
+    assert broken.status_code == 200
+    assert broken.json()["ok"] is False and broken.json()["error"]["line"] == 1
+    assert client.post("/admin/preview", json={"markdown": GOOD}).status_code == 400
+    assert client.post("/admin/preview", json={}, headers=headers).status_code == 400
+    huge = client.post("/admin/preview", json={"markdown": "x" * 600_000}, headers=headers)
+    assert huge.status_code == 400
+
+
+def test_frames_render_the_posted_text(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    for mode in ("phone", "desktop", "dark"):
+        frame = client.post(
+            f"/admin/preview/frame/{mode}", data={"markdown": GOOD, "csrf_token": token}
+        )
+        assert frame.status_code == 200 and "Hi Alex" in frame.text
+        assert frame.headers["x-frame-options"] == "SAMEORIGIN"
+    refused = client.post("/admin/preview/frame/phone", data={"markdown": GOOD})
+    assert refused.status_code == 400
+    odd = client.post("/admin/preview/frame/tv", data={"markdown": GOOD, "csrf_token": token})
+    assert odd.status_code == 404
+
+
+def test_upload_opens_a_file_or_says_why_not(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    files = {"file": ("monday.md", GOOD.encode(), "text/markdown")}
+    opened = client.post("/admin/issues/upload", data={"csrf_token": token}, files=files)
+    assert opened.status_code == 200 and "Opened monday.md" in opened.text
+    assert "subject: Hello there" in opened.text
+    files = {"file": ("bad.md", b"\xff\xfe\x00bad", "text/markdown")}
+    bad = client.post("/admin/issues/upload", data={"csrf_token": token}, files=files)
+    assert bad.status_code == 400 and "bad.md: not UTF-8 text" in bad.text
+    assert 'aria-describedby="file-error"' in bad.text
+
+
+def test_autosave_creates_then_versions_and_tells_the_second_saver(
+    client: TestClient, web_settings: Settings
+) -> None:
+    headers = {"X-CSRF-Token": _editor(client, web_settings)}
+    first = client.post("/admin/issues/autosave", json={"markdown": GOOD}, headers=headers)
+    assert first.status_code == 200, first.text
+    issue_id, version = first.json()["issue_id"], first.json()["version"]
+    assert version == 1 and first.json()["url"] == f"/admin/issues/{issue_id}"
+    body_ = {"issue_id": issue_id, "version": 1, "markdown": GOOD.replace("Hi", "Hey")}
+    second = client.post("/admin/issues/autosave", json=body_, headers=headers)
+    assert second.json()["version"] == 2
+    stale = client.post("/admin/issues/autosave", json=body_, headers=headers)
+    assert stale.status_code == 409 and "someone else saved this issue" in stale.json()["detail"]
+    broken = {"issue_id": issue_id, "version": 2, "markdown": BROKEN}
+    refused = client.post("/admin/issues/autosave", json=broken, headers=headers)
+    assert refused.status_code == 422 and "unknown front matter key foo" in refused.text
+    page = client.get(f"/admin/issues/{issue_id}")
+    assert "Hey -subscriber_name-" in page.text and 'name="version" value="2"' in page.text
+    assert client.get("/admin/issues/999").status_code == 404
+    again = client.get(f"/admin/issues/new?start={issue_id}")
+    assert "Hey -subscriber_name-" in again.text and 'name="issue_id" value=""' in again.text
+    assert "Hey -subscriber_name-" in client.get("/admin/issues/new?start=last").text
+    assert client.get("/admin/issues/new?start=42").status_code == 404
+    assert "Hello there" in client.get("/admin/issues").text
+
+
+def test_save_form_errors_keep_the_text(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    form = {"markdown": BROKEN, "csrf_token": token, "action": "save"}
+    answer = client.post("/admin/issues/save", data=form)
+    assert answer.status_code == 400 and "markdown:3: unknown front matter key foo" in answer.text
+    assert 'aria-describedby="markdown-error"' in answer.text and "foo: 1" in answer.text
+    saved = client.post("/admin/issues/save", data={**form, "markdown": GOOD})
+    assert saved.status_code == 303
+    issue_id = saved.headers["location"].rsplit("/", 1)[1]
+    stale = {**form, "markdown": GOOD, "issue_id": issue_id, "version": "0"}
+    conflict = client.post("/admin/issues/save", data=stale)
+    assert conflict.status_code == 409 and "someone else saved this issue" in conflict.text
+
+
+def test_test_copy_errors_keep_the_input_next_to_the_field(
+    client: TestClient, web_settings: Settings
+) -> None:
+    token = _editor(client, web_settings)
+    form = {
+        "markdown": GOOD,
+        "test_to": "me@example.com, not-an-address",
+        "csrf_token": token,
+        "action": "test",
+    }
+    bad = client.post("/admin/issues/save", data=form)
+    assert bad.status_code == 400
+    assert "to: invalid email &#39;not-an-address&#39;" in bad.text
+    assert 'value="me@example.com, not-an-address"' in bad.text
+    assert 'aria-describedby="test_to-error"' in bad.text and "subject: Hello there" in bad.text
+
+
+def test_test_copies_go_out_with_working_links_and_are_remembered(
+    client: TestClient, web_settings: Settings, workdir: Path
+) -> None:
+    token = _editor(client, web_settings)
+    form = {
+        "markdown": GOOD,
+        "test_to": "a@example.com b@example.com",
+        "csrf_token": token,
+        "action": "test",
+    }
+    sent = client.post("/admin/issues/save", data=form)
+    assert sent.status_code == 200, sent.text
+    assert "a test copy sent to a@example.com, b@example.com" in sent.text
+    messages = outbox(workdir)
+    assert sorted(str(m["To"]) for m in messages) == [
+        "Test <a@example.com>",
+        "Test <b@example.com>",
+    ]
+    html = body(messages[0], "html")
+    assert f"{web_settings.PUBLIC_BASE_URL}/u/" in html and "-unsubscribe_url-" not in html
+    base = web_settings.PUBLIC_BASE_URL
+    links = set(re.findall(re.escape(base) + r'(/[upfv]/[^"\s]+)', html))
+    assert {link[:3] for link in links} == {"/u/", "/p/", "/f/", "/v/"}
+    for link in links:  # a test copy's reader links open a page, never "not found"
+        opened = client.get(link)
+        assert opened.status_code == 200, link
+        assert "test copy" in opened.text or "Hello there" in opened.text
+    again = client.get("/admin/issues/new")
+    assert 'value="a@example.com b@example.com"' in again.text
+
+
+def test_view_as_a_subscriber(client: TestClient, world: object, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    headers = {"X-CSRF-Token": token}
+    body_ = {"markdown": GOOD, "view_as": "ALICE@example.com"}
+    theirs = client.post("/admin/preview", json=body_, headers=headers).json()
+    assert "Hi Alice Martin" in theirs["text"] and "/u/preview-" in theirs["text"]
+    unknown = client.post(
+        "/admin/preview", json={**body_, "view_as": "x@example.com"}, headers=headers
+    ).json()
+    assert "Hi Alex" in unknown["text"]
+    frame = client.post(
+        "/admin/preview/frame/phone",
+        data={"markdown": GOOD, "view_as": "alice@example.com", "csrf_token": token},
+    )
+    assert "Hi Alice Martin" in frame.text

@@ -1,0 +1,96 @@
+"""Subscribers and lists pages: search and filter errors, person page, edit, unsubscribe,
+erase with its typed confirmation, list creation; viewers read only."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from mailer.core.settings import Settings
+from subscribers.db import transaction
+from subscribers.models import Subscriber
+from tests.unit.web.admin.conftest import csrf_of, sign_in
+from tests.unit.web.conftest import World, add_subscriber
+
+
+def test_search_and_filters(
+    client: TestClient, world: World, engine: Engine, web_settings: Settings
+) -> None:
+    add_subscriber(engine, "bob@example.org", "Bob Stone", list_id=world.list_id)
+    sign_in(client, web_settings, "viewer")
+    found = client.get("/admin/subscribers?q=stone&list=weekly&status=active")
+    assert found.status_code == 200 and "bob@example.org" in found.text
+    assert "alice@example.com" not in found.text.lower().split("<tbody>")[1]
+    bad_list = client.get("/admin/subscribers?list=nope")
+    assert bad_list.status_code == 400 and 'id="list-error"' in bad_list.text
+    bad_status = client.get("/admin/subscribers?status=sleeping")
+    assert bad_status.status_code == 400 and 'id="status-error"' in bad_status.text
+    assert client.get("/admin/subscribers?cursor=abc").status_code == 400
+
+
+def test_person_page_edit_unsubscribe(
+    client: TestClient, world: World, engine: Engine, web_settings: Settings
+) -> None:
+    sign_in(client, web_settings, "editor")
+    token = csrf_of(client, "/admin/issues/new")
+    page = client.get("/admin/subscribers/alice@example.com")
+    assert page.status_code == 200 and "Alice Martin" in page.text
+    assert client.get("/admin/subscribers/nobody@example.com").status_code == 404
+    edited = client.post(
+        "/admin/subscribers/alice@example.com/edit",
+        data={"name": "Alice M.", "tags": "vip, early", "csrf_token": token},
+    )
+    assert (
+        edited.status_code == 200 and "Saved." in edited.text and 'value="Alice M."' in edited.text
+    )
+    gone = client.post(
+        "/admin/subscribers/alice@example.com/unsubscribe", data={"csrf_token": token}
+    )
+    assert gone.status_code == 200 and "Status <strong>unsubscribed</strong>" in gone.text
+    odd = client.post("/admin/subscribers/alice@example.com/explode", data={"csrf_token": token})
+    assert odd.status_code == 404
+    forged = client.post("/admin/subscribers/alice@example.com/unsubscribe", data={})
+    assert forged.status_code == 400
+
+
+def test_erase_needs_the_address_typed_in(
+    client: TestClient, world: World, engine: Engine, web_settings: Settings
+) -> None:
+    sign_in(client, web_settings, "editor")
+    token = csrf_of(client, "/admin/issues/new")
+    url = "/admin/subscribers/alice@example.com/erase"
+    refused = client.post(url, data={"confirm": "alice@", "csrf_token": token})
+    assert refused.status_code == 400 and 'id="confirm-error"' in refused.text
+    done = client.post(url, data={"confirm": "ALICE@example.com", "csrf_token": token})
+    assert done.status_code == 303
+    with transaction(engine) as session:
+        assert (
+            session.scalars(
+                select(Subscriber.email).where(Subscriber.email_norm == "alice@example.com")
+            ).all()
+            == []
+        )
+
+
+def test_lists_create_and_errors(client: TestClient, world: World, web_settings: Settings) -> None:
+    sign_in(client, web_settings, "editor")
+    token = csrf_of(client, "/admin/lists")
+    page = client.get("/admin/lists")
+    assert "weekly" in page.text
+    made = client.post(
+        "/admin/lists", data={"name": "vip", "title": "VIPs", "private": "1", "csrf_token": token}
+    )
+    assert made.status_code == 303
+    assert "private" in client.get("/admin/lists").text
+    twice = client.post("/admin/lists", data={"name": "vip", "title": "Again", "csrf_token": token})
+    assert twice.status_code == 400 and 'id="name-error"' in twice.text
+    assert 'value="Again"' in twice.text
+
+
+def test_viewer_cannot_change_people_or_lists(
+    client: TestClient, world: World, web_settings: Settings
+) -> None:
+    sign_in(client, web_settings, "viewer")
+    assert client.get("/admin/subscribers/alice@example.com").status_code == 200
+    for path in ("/admin/subscribers/alice@example.com/erase", "/admin/lists"):
+        assert client.post(path, data={}).status_code == 403
