@@ -9,14 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mailer.accounts import audit
-from mailer.accounts.principal import cli_principal
-from mailer.accounts.tokens import create_token, list_tokens, revoke_token
-from mailer.accounts.users import add_user, disable_user, list_users
 from mailer.cli.apps import app
 from mailer.cli.common import database, fail, print_json, settings
 from mailer.core.errors import NewsletterError
-from subscribers.db import transaction
 
 users_app = typer.Typer(help="People who sign in to the workspace.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Bearer tokens for programs using the API.", no_args_is_help=True)
@@ -51,6 +46,10 @@ def users_add(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read it from stdin."),
 ) -> None:
     """Add a person who can sign in at /admin/login."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.accounts.users import add_user
+    from subscribers.db import transaction
+
     engine = database(settings())
     password = read_password(password_stdin)
     with transaction(engine) as session:
@@ -61,6 +60,9 @@ def users_add(
 @users_app.command("list")
 def users_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Everyone with an account, their role and last sign-in."""
+    from mailer.accounts.users import list_users
+    from subscribers.db import transaction
+
     with transaction(database(settings())) as session:
         users = list_users(session)
     if as_json:
@@ -76,6 +78,10 @@ def users_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 @users_app.command("disable")
 def users_disable(email: str = typer.Argument(...)) -> None:
     """Stop someone signing in; their open sessions end now."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.accounts.users import disable_user
+    from subscribers.db import transaction
+
     with transaction(database(settings())) as session:
         user = disable_user(session, cli_principal(), email)
     typer.echo(f"disabled {user.email}")
@@ -87,6 +93,10 @@ def tokens_create(
     role: str = typer.Option(..., "--role", help="editor or viewer."),
 ) -> None:
     """Create a token and print it once (only its hash is kept)."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.accounts.tokens import create_token
+    from subscribers.db import transaction
+
     with transaction(database(settings())) as session:
         secret = create_token(session, cli_principal(), name, role)
     typer.echo(secret)
@@ -96,6 +106,9 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Tokens with role, creation, last use and revocation."""
+    from mailer.accounts.tokens import list_tokens
+    from subscribers.db import transaction
+
     with transaction(database(settings())) as session:
         tokens = list_tokens(session)
     if as_json:
@@ -112,6 +125,10 @@ def tokens_list(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 @tokens_app.command("revoke")
 def tokens_revoke(name: str = typer.Argument(...)) -> None:
     """Revoke a token: its next request is refused."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.accounts.tokens import revoke_token
+    from subscribers.db import transaction
+
     with transaction(database(settings())) as session:
         revoke_token(session, cli_principal(), name, _now())
     typer.echo(f"revoked {name}")
@@ -124,6 +141,9 @@ def audit_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Who wrote what, when and from where: every write through the API, pages and CLI."""
+    from mailer.accounts import audit
+    from subscribers.db import transaction
+
     start = _since(since) if since else None
     with transaction(database(settings())) as session:
         lines = audit.entries(session, start, limit)

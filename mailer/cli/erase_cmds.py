@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from mailer.accounts.principal import cli_principal
 from mailer.cli.apps import subscribers_app
 from mailer.cli.common import database, fail, settings
-from mailer.workspace import people
-from subscribers.db import transaction
 
 
 @subscribers_app.command("delete")
@@ -17,6 +14,10 @@ def delete(
     erase: bool = typer.Option(False, "--erase", help="Required: remove their data for good."),
 ) -> None:
     """Erase a person: name, attributes, tags and event data go; counts of past sends stay."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.workspace import people
+    from subscribers.db import transaction
+
     if not erase:
         fail("deleting someone erases their data for good: add --erase to confirm")
     with transaction(database(settings())) as session:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from mailer.cli.apps import app
 from mailer.cli.common import fail, settings
-from mailer.ops.logging import uvicorn_log_config
 
 # Never reachable from the network: the page needs no sign-in because only this machine sees it.
 HOST = "127.0.0.1"
@@ -21,6 +19,9 @@ def preview(
     port: int = typer.Option(8025, "--port", min=1, max=65535, help="Port on 127.0.0.1."),
 ) -> None:
     """Show ISSUE.md at phone and desktop widths, dark and as text, with warnings; follow saves."""
+    import uvicorn
+
+    from mailer.ops.logging import uvicorn_log_config
     from mailer.web.preview_app import create_preview_app  # the web stack only when used
 
     cfg = settings()

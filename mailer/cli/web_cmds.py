@@ -6,8 +6,6 @@ import typer
 
 from mailer.cli.apps import app
 from mailer.cli.common import database, settings
-from mailer.ops.logging import uvicorn_log_config
-from mailer.web.slow_clients import HeaderDeadline
 
 
 @app.command()
@@ -19,6 +17,9 @@ def serve(
 ) -> None:
     """Serve the subscriber and reader pages, the webhook and /healthz."""
     import uvicorn
+
+    from mailer.ops.logging import uvicorn_log_config
+    from mailer.web.slow_clients import HeaderDeadline
 
     cfg = settings()  # a bad configuration fails here, in one line, not in each worker
     database(cfg).dispose()  # create or migrate before the workers start

@@ -133,6 +133,8 @@ def test_each_role_on_each_write(served: Served) -> None:
     editor, viewer, anonymous = (served.client(r) for r in ("editor", "viewer", None))
     issue = ok(editor.post("/issues", json={"markdown": ISSUE.format(n=8)}), 201)
     ok(editor.post("/lists", json={"name": "roles-setup"}), 201)
+    reader = {"email": "roles-reader@example.com", "lists": ["roles-setup"]}
+    ok(editor.post("/subscribers", json=reader), 201)  # an empty audience is refused
     wanted = {"issue_id": issue["id"], "list": "roles-setup", "at": FUTURE}
     send = ok(editor.post("/sends", json=wanted), 201)
     for method, path, body in _writes(issue["id"], send["id"]):

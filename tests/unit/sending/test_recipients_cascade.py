@@ -25,7 +25,8 @@ def test_deleting_a_subscriber_or_a_send_deletes_their_recipient_rows(
     seed(engine, 5)
     list_id, _ = check_audience(engine, "weekly", None)
     first, second = (
-        create_send(engine, settings, ISSUE, list_id, None, None, False, T0) for _ in range(2)
+        create_send(engine, settings, ISSUE, list_id, None, None, False, T0, again=True)
+        for _ in range(2)
     )
     for send_id in (first, second):
         assert sends.start_send(engine, send_id, T0, 2, "UTC") is not None

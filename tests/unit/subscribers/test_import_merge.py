@@ -53,7 +53,7 @@ def test_status_moves_record_why_and_when(engine: Engine, workdir: Path) -> None
         "act@example.com,unsubscribed\n"  # toward a suppression: allowed, stamped
         "bnc@example.com,active\n",  # never re-activated
     )
-    result = import_csv(engine, path, list_name="weekly")
+    result = import_csv(engine, path, list_name="weekly", create_list=True)
     assert (result.updated, result.unchanged, result.status_kept) == (3, 0, 1)
     pend, act, bnc = (stored(engine, f"{e}@example.com") for e in ("pend", "act", "bnc"))
     assert (pend.status, pend.status_reason) == (Status.ACTIVE, "import")
@@ -91,7 +91,7 @@ def test_equal_values_and_known_tags_change_nothing(engine: Engine, workdir: Pat
 def test_new_people_get_ids_tags_and_lists(engine: Engine, workdir: Path) -> None:
     rows = "".join(f"p{i}@example.com,P{i},t{i % 3};all\n" for i in range(25))
     result = import_csv(
-        engine, write(workdir / "n.csv", "email,name,tags\n" + rows), "weekly", batch_rows=7
+        engine, write(workdir / "n.csv", "email,name,tags\n" + rows), "weekly", batch_rows=7, create_list=True
     )
     assert (result.rows, result.added) == (25, 25)
     p7 = stored(engine, "p7@example.com")
