@@ -72,10 +72,12 @@ FROM import_plan
 """
 _INSERT = """
 INSERT INTO subscribers (id, email, email_norm, name, status, timezone, attrs, unsubscribed_at,
-  consent_source, consent_at, created_at, updated_at, bounce_count, soft_bounce_count)
+  consent_source, consent_at, created_at, updated_at, bounce_count, soft_bounce_count, link_key)
 SELECT id, email, email_norm, name, status, timezone, attrs,
   CASE WHEN status = 'unsubscribed' THEN CAST(:now AS timestamptz) END,
-  'import', :now, :now, :now, 0, 0
+  'import', :now, :now, :now, 0, 0,
+  -- binds the reader's links to this row (models.new_link_key); the token itself is signed
+  1 + floor(random() * 2147483646)::int
 FROM import_plan WHERE is_new ORDER BY id
 """
 _UPDATE = """
