@@ -91,7 +91,11 @@ def test_equal_values_and_known_tags_change_nothing(engine: Engine, workdir: Pat
 def test_new_people_get_ids_tags_and_lists(engine: Engine, workdir: Path) -> None:
     rows = "".join(f"p{i}@example.com,P{i},t{i % 3};all\n" for i in range(25))
     result = import_csv(
-        engine, write(workdir / "n.csv", "email,name,tags\n" + rows), "weekly", batch_rows=7, create_list=True
+        engine,
+        write(workdir / "n.csv", "email,name,tags\n" + rows),
+        "weekly",
+        batch_rows=7,
+        create_list=True,
     )
     assert (result.rows, result.added) == (25, 25)
     p7 = stored(engine, "p7@example.com")
