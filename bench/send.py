@@ -88,13 +88,14 @@ def run(
     cpu0["sg"] = _cpu_seconds(sg.process.pid)
     t0 = time.perf_counter()
     out = subprocess.run(
-        [NEWSLETTER, "send", str(ISSUE), "--list", "weekly"],
+        [NEWSLETTER, "send", str(ISSUE), "--list", "weekly", "--yes"],
         env=service_env(env),
         cwd=work,
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode:
+        sys.exit(f"newsletter send failed ({out.returncode}): {out.stderr.strip()}")
     send_id = int(out.stdout.split()[0])
     t_cli = time.perf_counter() - t0
     while _state(engine, send_id) not in ("done", "failed"):

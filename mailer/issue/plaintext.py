@@ -14,8 +14,8 @@ from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
 
 from mailer.issue.markup import EMPTY_CELL
+from mailer.issue.wrapping import WIDTH, wrap
 
-WIDTH = 72
 _SEPARATOR = "  "
 
 
@@ -50,24 +50,6 @@ def display_width(text: str) -> int:
         else 1
         for char in text
     )
-
-
-def wrap(text: str, width: int, first: str = "", rest: str = "") -> str:
-    """Wrap each line of `text`; long words (links) are never broken."""
-    lines: list[str] = []
-    for index, line in enumerate(text.split("\n")):
-        lines.append(
-            textwrap.fill(
-                line,
-                width=width,
-                initial_indent=first if index == 0 else rest,
-                subsequent_indent=rest,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-            or (first if index == 0 else rest).rstrip()
-        )
-    return "\n".join(lines)
 
 
 def _block(node: SyntaxTreeNode, width: int) -> str:

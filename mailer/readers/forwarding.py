@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.issue import placeholders
-from mailer.issue.plaintext import WIDTH, wrap
+from mailer.issue.wrapping import WIDTH, wrap
 
 MAX_FRIENDS_PER_SUBMIT = 5
 MAX_FRIENDS_PER_ISSUE = 20  # per reader and issue

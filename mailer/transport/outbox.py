@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from mailer.transport.base import Payload, PermanentFailure, Receipt
-from mailer.transport.mail_schema import mail_send_errors
 
 CUSTOM_ARGS_HEADER = "X-Newsletter-Custom-Args"
 MESSAGE_ID_HEADER = "X-Newsletter-Message-Id"
@@ -37,6 +36,9 @@ class OutboxTransport:
 
     def deliver(self, payload: Payload) -> Receipt:
         if self.validate:
+            # Loaded here: the schema validator (jsonschema) is ~10 MB a worker need not carry.
+            from mailer.transport.mail_schema import mail_send_errors
+
             errors = mail_send_errors(payload)
             if errors:
                 raise PermanentFailure("; ".join(str(e) for e in errors), 400)
