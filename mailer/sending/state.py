@@ -9,8 +9,8 @@ INSERT ... SELECT that numbers the audience and cuts it into batches in SQL (ROW
 (ORDER BY id) / size). We chose it over id ranges because it is an exact, durable record of who
 was in which batch and what became of each person: `status`, reports and `--resend-uncertain`
 can name every recipient, and there is never a partial send without a record of who got it.
-The cost (one narrow row per recipient: about 2 s per million on SQLite, 8 s on PostgreSQL
-with its foreign-key checks) is paid once, at start.
+The cost (one narrow row per recipient: about 2 s per million on SQLite, 4 s on PostgreSQL)
+is paid once, at start.
 """
 
 from __future__ import annotations
@@ -96,19 +96,14 @@ def freeze_audience(session: Session, send: Send, batch_size: int, default_zone:
     groups: list[Group] = []
     next_seq = 0
     for zone, by_zone in zones:
-        _insert_group(session, send.id, audience, zone, by_zone, next_seq, batch_size)
-        count = session.scalar(  # rowcount of INSERT ... SELECT is not portable (psycopg: -1)
-            select(func.count()).where(
-                SendRecipient.send_id == send.id, SendRecipient.batch_seq >= next_seq
-            )
-        )
+        count = _insert_group(session, send.id, audience, zone, by_zone, next_seq, batch_size)
         if not count:
             continue
         batches = -(-count // batch_size)
         due = local_due_at(wall, zone, default_zone) if wall is not None else None
         groups.append(Group(zone, count, next_seq, batches, due))
         next_seq += batches
-    _insert_batches(session, send.id, groups)
+    _insert_batches(session, send.id, groups, batch_size)
     return Freeze(sum(g.count for g in groups), next_seq, groups)
 
 
@@ -120,7 +115,8 @@ def _insert_group(
     by_zone: bool,
     first_seq: int,
     size: int,
-) -> None:
+) -> int:
+    """Number one timezone group's audience into batches; returns how many people it holds."""
     aud = audience  # a Subquery with columns id, timezone
     row_number = func.row_number().over(order_by=aud.c.id)  # type: ignore[attr-defined]
     query = select(
@@ -133,33 +129,29 @@ def _insert_group(
         column = aud.c.timezone  # type: ignore[attr-defined]
         query = query.where(column.is_(None) if zone is None else column == zone)
     columns = ["send_id", "subscriber_id", "batch_seq", "state"]
-    session.execute(insert(SendRecipient).from_select(columns, query))
+    # The INSERT's own row count (kept on PostgreSQL only when asked for) saves a scan of the
+    # million rows it just wrote.
+    conn = session.connection().execution_options(preserve_rowcount=True)
+    return rowcount(conn.execute(insert(SendRecipient).from_select(columns, query)))
 
 
-def _insert_batches(session: Session, send_id: int, groups: list[Group]) -> None:
-    """Batch sizes are read back from the recipients table, so a batch matches its rows exactly."""
-    sizes = dict(
-        session.execute(
-            select(SendRecipient.batch_seq, func.count())
-            .where(SendRecipient.send_id == send_id)
-            .group_by(SendRecipient.batch_seq)
-        ).all()
-    )
-    rows = []
-    for group in groups:
-        for seq in range(group.first_seq, group.first_seq + group.batches):
-            rows.append(
-                {
-                    "send_id": send_id,
-                    "seq": seq,
-                    "state": BatchState.PENDING.value,
-                    "timezone": group.timezone,
-                    "due_at": group.due_at,
-                    "attempts": 0,
-                    "recipient_count": sizes.get(seq, 0),
-                    "sent_count": 0,
-                }
-            )
+def _insert_batches(session: Session, send_id: int, groups: list[Group], size: int) -> None:
+    """One row per batch. ROW_NUMBER() fills a group's batches in order, so each batch holds
+    `size` people but the group's last, which holds the rest: no need to count them again."""
+    rows = [
+        {
+            "send_id": send_id,
+            "seq": group.first_seq + i,
+            "state": BatchState.PENDING.value,
+            "timezone": group.timezone,
+            "due_at": group.due_at,
+            "attempts": 0,
+            "recipient_count": min(size, group.count - i * size),
+            "sent_count": 0,
+        }
+        for group in groups
+        for i in range(group.batches)
+    ]
     if rows:
         session.execute(insert(Batch), rows)
 

@@ -226,6 +226,27 @@ def test_local_time_groups_are_due_at_their_own_wall_clock(engine: Engine, cfg: 
     assert len(transport.accepted) == 30
 
 
+def test_each_batch_counts_exactly_the_recipients_frozen_into_it(
+    engine: Engine, cfg: Settings
+) -> None:
+    """Batch sizes are worked out, not counted back: uneven groups must still add up."""
+    zones = ["Asia/Tokyo", "Europe/Paris", "Europe/Paris", None]
+    list_id = seed(engine, 47, zone=lambda i: zones[i % 4])  # groups of 12, 24 and 11
+    from mailer.sending.plan import local_due_at
+    from mailer.sending.schedule import When
+
+    wall = datetime(2026, 11, 30, 8, 0)
+    when = When(wall, local_due_at(wall, None, "UTC"), "UTC")
+    send_id = create_send(engine, cfg, ISSUE, list_id, None, when, True, T0 - timedelta(days=2))
+    freeze = sends.start_send(engine, send_id, T0 + timedelta(days=1), 10, "UTC")
+    assert freeze is not None and (freeze.recipients, freeze.batches) == (47, 7)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(Batch.seq, Batch.recipient_count)).all())
+        frozen = Counter(conn.execute(select(SendRecipient.batch_seq)).scalars())
+    assert stored == dict(frozen)
+    assert sorted(stored.values()) == [1, 2, 4, 10, 10, 10, 10]
+
+
 def test_test_copy_goes_to_one_address_only(engine: Engine, cfg: Settings) -> None:
     seed(engine, 5)
     transport = ScriptedTransport()
