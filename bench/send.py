@@ -86,6 +86,7 @@ def run(
 ) -> dict[str, str]:
     cpu0 = {w.name: _cpu_seconds(w.pid) for w in pool}
     cpu0["sg"] = _cpu_seconds(sg.process.pid)
+    cpu0["db"] = _database_cpu(engine)
     t0 = time.perf_counter()
     out = subprocess.run(
         [NEWSLETTER, "send", str(ISSUE), "--list", "weekly", "--yes"],
@@ -130,6 +131,11 @@ def run(
         figures[f"{worker.name} CPU s"] = f"{cpu:.1f}"
     sg_cpu = _cpu_seconds(sg.process.pid) - cpu0["sg"]
     print(f"local SendGrid server: CPU {sg_cpu:.1f}s during the send")
+    figures["SendGrid server CPU s"] = f"{sg_cpu:.1f}"
+    if engine.dialect.name == "postgresql":
+        db_cpu = _database_cpu(engine) - cpu0["db"]
+        print(f"PostgreSQL (all its processes): CPU {db_cpu:.1f}s during the send")
+        figures["PostgreSQL CPU s"] = f"{db_cpu:.1f}"
     figures["load average"] = f"{os.getloadavg()[0]:.1f}"
     return figures
 
@@ -139,6 +145,25 @@ def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = sum(int(v) for v in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu(engine: Engine) -> float:
+    """CPU of the PostgreSQL server: its postmaster (with the backends it reaped) and the
+    processes still running under it. 0 for SQLite, which runs inside the workers."""
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    with engine.connect() as conn:
+        data = Path(str(conn.scalar(text("SHOW data_directory"))))
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    total = _cpu_seconds(postmaster)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == postmaster:
+            total += sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _batch_timeline(engine: Engine, send_id: int, started: datetime) -> tuple[float, float]:

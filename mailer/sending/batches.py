@@ -1,5 +1,8 @@
 """A batch's life in the database: claim, load, mark requesting, record the answer, reap.
 
+Core connections, not ORM sessions: these few statements run for every batch, and a session's
+bookkeeping was a measurable part of a worker's time per batch.
+
 pending -> claimed (one conditional UPDATE that exactly one worker wins) -> requesting (the
 `requested_at` stamp, written just before the HTTP request) -> sent | failed | pending again
 (retry, with not_before) | skipped (split by a 413, or nobody left to mail). Every write after the
@@ -15,13 +18,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, case, exists, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Engine, case, exists, or_, select, update
 
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient, SendState
 from mailer.sending.recipients import load_recipients
 from mailer.sending.state import claimable_filter, rowcount
-from subscribers.db import transaction
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 __all__ = ["Claim", "claim_next", "load_recipients"]  # load_recipients lives in .recipients
@@ -42,11 +43,11 @@ def claim_next(engine: Engine, send_id: int, now: datetime) -> Claim | None:
     One connection and, when nobody races us, one statement: the send's state and throttle
     are part of the claim's condition rather than a query of their own."""
     for _ in range(50):  # a lost race retries with the next candidate
-        with transaction(engine) as session:
-            claim = _try_claim(session, send_id, now)
+        with engine.begin() as conn:
+            claim = _try_claim(conn, send_id, now)
             if claim is not None:
                 return claim
-            left = session.scalar(select(Batch.id).where(*_claimable_now(send_id, now)).limit(1))
+            left = conn.scalar(select(Batch.id).where(*_claimable_now(send_id, now)).limit(1))
         if left is None:
             return None
     return None
@@ -61,7 +62,7 @@ def _claimable_now(send_id: int, now: datetime) -> list[ColumnElement[bool]]:
     return [*claimable_filter(send_id, now), running]
 
 
-def _try_claim(session: Session, send_id: int, now: datetime) -> Claim | None:
+def _try_claim(conn: Connection, send_id: int, now: datetime) -> Claim | None:
     """One conditional UPDATE ... RETURNING: of two workers racing, exactly one gets a row.
 
     On PostgreSQL the candidate is picked FOR UPDATE SKIP LOCKED, so concurrent claimers take
@@ -75,7 +76,7 @@ def _try_claim(session: Session, send_id: int, now: datetime) -> Claim | None:
         .limit(1)
         .with_for_update(skip_locked=True)
     ).scalar_subquery()
-    row = session.execute(
+    row = conn.execute(
         update(Batch)
         .where(Batch.id == candidate, Batch.state == BatchState.PENDING)
         .values(
@@ -100,17 +101,17 @@ def owned_by(claim: Claim, *states: BatchState) -> list[ColumnElement[bool]]:
 
 def mark_requesting(engine: Engine, claim: Claim, now: datetime) -> bool:
     """Last word before the request; False if the claim was taken away meanwhile."""
-    with transaction(engine) as session:
-        return _move(session, claim, requested_at=now, claimed_at=now)
+    with engine.begin() as conn:
+        return _move(conn, claim, requested_at=now, claimed_at=now)
 
 
 def record_sent(
     engine: Engine, claim: Claim, message_id: str | None, sent: int, gone: list[int], now: datetime
 ) -> bool:
     """202: the batch is sent (a late answer also beats an `uncertain` verdict: it is the truth)."""
-    with transaction(engine) as session:
+    with engine.begin() as conn:
         changed = _move(
-            session,
+            conn,
             claim,
             (BatchState.CLAIMED, BatchState.UNCERTAIN),
             state=BatchState.SENT,
@@ -122,23 +123,23 @@ def record_sent(
             error=case((Batch.error.like("settled:%"), Batch.error), else_=None),
         )
         if changed:
-            _set_recipients(session, claim, gone, RecipientState.SKIPPED)
-            _set_batch_recipients(session, claim, RecipientState.SENT)
+            _set_recipients(conn, claim, gone, RecipientState.SKIPPED)
+            _set_batch_recipients(conn, claim, RecipientState.SENT)
         return changed
 
 
 def record_skipped(engine: Engine, claim: Claim, gone: list[int], now: datetime) -> bool:
     """Everybody in the batch left before it went out: nothing to request."""
-    with transaction(engine) as session:
+    with engine.begin() as conn:
         changed = _move(
-            session,
+            conn,
             claim,
             state=BatchState.SKIPPED,
             finished_at=now,
             error="no active recipients left",
         )
         if changed:
-            _set_recipients(session, claim, gone, RecipientState.SKIPPED)
+            _set_recipients(conn, claim, gone, RecipientState.SKIPPED)
         return changed
 
 
@@ -153,11 +154,11 @@ def record_failed(
     """A permanent refusal (or an unknown outcome): final, visible in status, never retried."""
     final = BatchState.UNCERTAIN if uncertain else BatchState.FAILED
     people = RecipientState.UNCERTAIN if uncertain else RecipientState.FAILED
-    with transaction(engine) as session:
-        changed = _move(session, claim, state=final, finished_at=now, error=error[:4000])
+    with engine.begin() as conn:
+        changed = _move(conn, claim, state=final, finished_at=now, error=error[:4000])
         if changed:
-            _set_recipients(session, claim, gone, RecipientState.SKIPPED)
-            _set_batch_recipients(session, claim, people)
+            _set_recipients(conn, claim, gone, RecipientState.SKIPPED)
+            _set_batch_recipients(conn, claim, people)
         return changed
 
 
@@ -165,9 +166,9 @@ def record_retry(
     engine: Engine, claim: Claim, error: str, not_before: datetime, throttle: bool
 ) -> bool:
     """Back to pending after a temporary failure; a 429 holds back the whole send."""
-    with transaction(engine) as session:
+    with engine.begin() as conn:
         changed = _move(
-            session,
+            conn,
             claim,
             state=BatchState.PENDING,
             not_before=not_before,
@@ -180,28 +181,26 @@ def record_retry(
                 (Send.throttled_until < not_before, not_before),
                 else_=Send.throttled_until,
             )
-            session.execute(
-                update(Send).where(Send.id == claim.send_id).values(throttled_until=later)
-            )
+            conn.execute(update(Send).where(Send.id == claim.send_id).values(throttled_until=later))
         return changed
 
 
 def _move(
-    session: Session,
+    conn: Connection,
     claim: Claim,
     states: tuple[BatchState, ...] = (BatchState.CLAIMED,),
     **values: object,
 ) -> bool:
     """Write `values` to the claim's batch if it is still ours and in `states`; did it?"""
     stmt = update(Batch).where(*owned_by(claim, *states)).values(**values)
-    return bool(rowcount(session.execute(stmt)))
+    return bool(rowcount(conn.execute(stmt)))
 
 
 def _set_recipients(
-    session: Session, claim: Claim, subscriber_ids: list[int], state: RecipientState
+    conn: Connection, claim: Claim, subscriber_ids: list[int], state: RecipientState
 ) -> None:
     for start in range(0, len(subscriber_ids), 500):
-        session.execute(
+        conn.execute(
             update(SendRecipient)
             .where(SendRecipient.send_id == claim.send_id)
             .where(SendRecipient.subscriber_id.in_(subscriber_ids[start : start + 500]))
@@ -209,10 +208,10 @@ def _set_recipients(
         )
 
 
-def _set_batch_recipients(session: Session, claim: Claim, state: RecipientState) -> None:
+def _set_batch_recipients(conn: Connection, claim: Claim, state: RecipientState) -> None:
     # `uncertain` too: the reaper may have judged the batch before its late answer came in.
     undecided = (RecipientState.QUEUED, RecipientState.UNCERTAIN)
-    session.execute(
+    conn.execute(
         update(SendRecipient)
         .where(
             SendRecipient.send_id == claim.send_id,

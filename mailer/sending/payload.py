@@ -124,7 +124,9 @@ def _personalizations(
     for r in recipients:
         sid, key = r.subscriber_id, r.link_key
         token = unsubscribe(sid, key)
-        subs = {tag: prefix + make(sid, key) for tag, prefix, make in links}
+        subs = {}
+        for tag, prefix, make in links:  # a loop, not a comprehension: no frame per recipient
+            subs[tag] = prefix + make(sid, key)
         if unsubscribe_tag:
             subs[ph.UNSUBSCRIBE_URL] = u_prefix + token
         name = display_name(r.name) if r.name else ""
