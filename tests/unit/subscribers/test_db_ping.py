@@ -44,7 +44,7 @@ def test_a_connection_just_used_is_not_pinged_again(
     lost = _backend_pid(engine)
     _kill(database_url, lost)
     monkeypatch.setattr(db, "IDLE_PING_SECONDS", 3600.0)
-    with pytest.raises(Exception, match="terminat|closed|connection"):
+    with pytest.raises(Exception, match=r"terminat|closed|connection"):
         _backend_pid(engine)
     assert _backend_pid(engine) != lost  # the failure invalidated it; the next one is fresh
     engine.dispose()
