@@ -1,4 +1,5 @@
-"""Subscribers in the workspace: search and filter, a person's page, edit, unsubscribe, erase.
+"""Subscribers in the workspace: search and filter (list, status, segment), a person's page,
+edit, unsubscribe, erase.
 
 Every read and write goes through the same services as the API (subscribers.browse,
 mailer.workspace.people), so the pages, the API and the CLI cannot drift apart.
@@ -25,23 +26,26 @@ from subscribers.db import transaction
 from subscribers.editing import Changes
 from subscribers.errors import SubscriberError
 from subscribers.models import MailingList, Subscriber
+from subscribers.segments import SegmentError
 from subscribers.store import normalize_email
 
 router = APIRouter()
 Short = Annotated[str, Form(max_length=2000)]
 PAGE = 50
-FILTERS = ("q", "list", "status", "cursor")
+FILTERS = ("q", "list", "status", "segment", "cursor")
+LONGEST = {"segment": 2000}  # a segment expression may be long; the other filters are short
 ACTIONS = ("edit", "unsubscribe", "erase")
 
 
 @router.get("/admin/subscribers", response_class=HTMLResponse)
 async def search(request: Request, who: Viewer) -> HTMLResponse:
-    wanted = {k: request.query_params.get(k, "")[:200] for k in FILTERS}
+    wanted = {k: request.query_params.get(k, "")[: LONGEST.get(k, 200)] for k in FILTERS}
     return await run_in_threadpool(_search, request, who, wanted)
 
 
 def _search(request: Request, who: Principal, wanted: dict[str, str]) -> HTMLResponse:
     errors: dict[str, str] = {}
+    column = None
     with transaction(web(request).engine) as session:
         lists = list(session.scalars(select(MailingList.name).order_by(MailingList.name)))
         try:
@@ -52,9 +56,11 @@ def _search(request: Request, who: Principal, wanted: dict[str, str]) -> HTMLRes
                 wanted["q"] or None,
                 wanted["cursor"] or None,
                 PAGE,
+                segment=wanted["segment"] or None,
             )
         except SubscriberError as exc:
             errors[_field_of(str(exc))] = str(exc)
+            column = exc.column if isinstance(exc, SegmentError) else None
             found = None
     context = {
         "title": "Subscribers",
@@ -62,6 +68,7 @@ def _search(request: Request, who: Principal, wanted: dict[str, str]) -> HTMLRes
         "page": found,
         "lists": lists,
         "errors": errors,
+        "segment_column": column,
         "statuses": ("active", "pending", "unsubscribed", "bounced", "complained"),
     }
     return render(request, "subscribers.html", who, context, status=400 if errors else 200)

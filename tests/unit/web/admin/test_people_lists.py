@@ -3,6 +3,8 @@ erase with its typed confirmation, list creation; viewers read only."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -26,6 +28,29 @@ def test_search_and_filters(
     bad_status = client.get("/admin/subscribers?status=sleeping")
     assert bad_status.status_code == 400 and 'id="status-error"' in bad_status.text
     assert client.get("/admin/subscribers?cursor=abc").status_code == 400
+
+
+def test_segment_filter_pages_and_shows_the_error_at_its_column(
+    client: TestClient, world: World, engine: Engine, web_settings: Settings
+) -> None:
+    for n in range(60):
+        add_subscriber(engine, f"r{n:02d}@example.org", f"Reader {n}", list_id=world.list_id)
+    add_subscriber(engine, "zed@example.net", "Reader Zed", list_id=world.list_id)
+    sign_in(client, web_settings, "viewer")
+    wanted = 'email ends_with "example.org" and name starts_with "Reader"'
+    first = client.get("/admin/subscribers", params={"segment": wanted, "list": "weekly"})
+    assert first.status_code == 200 and "r00@example.org" in first.text
+    assert "zed@example.net" not in first.text and "alice@example.com" not in first.text
+    cursor = re.search(r'segment=([^&"]+)&amp;cursor=(\d+)">Next page', first.text)
+    assert cursor is not None  # the next page keeps the segment
+    second = client.get(f"/admin/subscribers?list=weekly&segment={cursor[1]}&cursor={cursor[2]}")
+    rows = re.findall(r"r(\d\d)@example.org</a>", first.text + second.text)
+    assert sorted(rows) == [f"{n:02d}" for n in range(60)] and "zed@" not in second.text
+    bad = client.get("/admin/subscribers", params={"segment": 'name = "x" and nope = 1', "q": "r"})
+    assert bad.status_code == 400 and 'id="segment-error"' in bad.text
+    assert "column 16: unknown field" in bad.text and 'aria-describedby="segment-error"' in bad.text
+    assert 'value="name = &#34;x&#34; and nope = 1"' in bad.text and 'value="r"' in bad.text
+    assert "\n" + " " * 15 + "^</pre>" in bad.text  # a caret under the column
 
 
 def test_person_page_edit_unsubscribe(
