@@ -8,6 +8,7 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from mailer.accounts.models import AuditEntry
 from mailer.core.settings import Settings
 from subscribers.db import transaction
 from subscribers.models import Subscriber
@@ -112,10 +113,47 @@ def test_lists_create_and_errors(client: TestClient, world: World, web_settings:
     assert 'value="Again"' in twice.text
 
 
+def test_lists_rename_retitle_and_hide(
+    client: TestClient, world: World, engine: Engine, web_settings: Settings
+) -> None:
+    sign_in(client, web_settings, "editor")
+    token = csrf_of(client, "/admin/lists")
+    client.post("/admin/lists", data={"name": "vip", "csrf_token": token})
+    form = {"name": "monday", "title": "The Monday letter", "private": "1", "csrf_token": token}
+    saved = client.post("/admin/lists/weekly", data=form)
+    assert saved.status_code == 303 and saved.headers["location"] == "/admin/lists?saved=1"
+    page = client.get(saved.headers["location"]).text
+    assert "List saved." in page and "The Monday letter" in page and "list=weekly" not in page
+    row = page.split('href="/admin/subscribers?list=monday"')[1].split("</tr>")[0]
+    assert "<td>private</td><td>1</td>" in row  # Alice stays on it, counted
+    clash = client.post("/admin/lists/monday", data={**form, "name": "VIP", "title": "Kept"})
+    assert clash.status_code == 400 and 'id="edit-name-error"' in clash.text
+    assert "a list named &#39;vip&#39; already exists" in clash.text
+    assert (
+        'value="VIP"' in clash.text
+        and 'value="Kept"' in clash.text
+        and "<details open>" in clash.text
+    )
+    long = client.post("/admin/lists/monday", data={**form, "title": "t" * 201})
+    assert long.status_code == 400 and 'id="edit-title-error"' in long.text
+    public = client.post("/admin/lists/monday", data={"name": "monday", "csrf_token": token})
+    assert public.status_code == 303 and "<td>public</td>" in client.get("/admin/lists").text
+    assert client.post("/admin/lists/nope", data=form).status_code == 400
+    assert client.post("/admin/lists/monday", data={**form, "csrf_token": ""}).status_code == 400
+    with transaction(engine) as session:
+        actions = session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("list.change") == 2
+
+
 def test_viewer_cannot_change_people_or_lists(
     client: TestClient, world: World, web_settings: Settings
 ) -> None:
     sign_in(client, web_settings, "viewer")
     assert client.get("/admin/subscribers/alice@example.com").status_code == 200
-    for path in ("/admin/subscribers/alice@example.com/erase", "/admin/lists"):
+    assert "Change weekly" not in client.get("/admin/lists").text
+    for path in (
+        "/admin/subscribers/alice@example.com/erase",
+        "/admin/lists",
+        "/admin/lists/weekly",
+    ):
         assert client.post(path, data={}).status_code == 403
