@@ -119,6 +119,11 @@ def test_cli_users_tokens_and_audit(settings: Settings) -> None:
     assert token.returncode == 0 and token.stdout.startswith("nl_")
     assert "cms" in run("tokens", "list").stdout
     assert run("tokens", "revoke", "cms").returncode == 0
+    last = run("users", "disable", "boss@example.com")
+    assert last.returncode == 1 and "last active owner" in last.stderr
+    second = run("users", "add", "two@example.com", "--role", "owner", "--password-stdin",
+                 stdin=PASSWORD + "\n")  # fmt: skip
+    assert second.returncode == 0, second.stderr
     assert run("users", "disable", "boss@example.com").returncode == 0
     assert "disabled" in run("users", "list").stdout
     log = run("audit", "--since", "2020-01-01")
