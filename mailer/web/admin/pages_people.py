@@ -12,13 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts.principal import Principal
 from mailer.core.errors import NewsletterError, NotFound
 from mailer.core.models import Event, Send, SendRecipient
-from mailer.web.admin.access import Editor, Viewer, check_form, not_found, render
+from mailer.web.admin.access import Editor, Viewer, not_found, render
+from mailer.web.admin.forms import CsrfForm, checked
 from mailer.web.deps import web
 from mailer.workspace import people
 from subscribers.browse import page_subscribers, profile
@@ -30,7 +32,6 @@ from subscribers.segments import SegmentError
 from subscribers.store import normalize_email
 
 router = APIRouter()
-Short = Annotated[str, Form(max_length=2000)]
 PAGE = 50
 FILTERS = ("q", "list", "status", "segment", "cursor")
 LONGEST = {"segment": 2000}  # a segment expression may be long; the other filters are short
@@ -125,18 +126,18 @@ def _history(session: Session, email: str) -> dict[str, Any]:
     return {"sends": sends, "events": events, "consent": consent}
 
 
+class PersonForm(CsrfForm):
+    name: str = Field(default="", max_length=2000)
+    tags: str = Field(default="", max_length=2000)
+    confirm: str = Field(default="", max_length=2000)
+
+
 @router.post("/admin/subscribers/{email}/{action}")
 async def change(
-    request: Request,
-    email: str,
-    action: str,
-    who: Editor,
-    name: Short = "",
-    tags: Short = "",
-    confirm: Short = "",
-    csrf_token: Short = "",
+    request: Request, email: str, action: str, who: Editor, form: Annotated[PersonForm, Form()]
 ) -> Response:
-    check_form(request, csrf_token)
+    checked(request, form)
+    name, tags, confirm = form.name, form.tags, form.confirm
     if action not in ACTIONS:
         raise not_found("such action")
     try:
