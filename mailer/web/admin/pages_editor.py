@@ -75,6 +75,7 @@ def issues(request: Request, who: Viewer) -> HTMLResponse:
                 StoredIssue.updated_by,
                 StoredIssue.version,
                 sent.label("sent"),
+                StoredIssue.parse_error.is_not(None).label("broken"),
             )
             .order_by(StoredIssue.id.desc())
             .limit(200)

@@ -113,6 +113,8 @@ def test_autosave_keeps_a_draft_that_does_not_parse(
     )
     assert new.status_code == 200 and new.json()["version"] == 1
     assert new.json()["error"]["line"] == 1
+    listed = client.get("/admin/issues").text  # both drafts are listed, flagged
+    assert listed.count("does not parse") == 1 and "(no subject yet)" in listed
     too_big = {"markdown": "x" * 524_289}
     assert client.post("/admin/issues/autosave", json=too_big, headers=headers).status_code == 400
 
