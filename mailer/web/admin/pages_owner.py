@@ -26,8 +26,12 @@ from subscribers.db import transaction
 
 router = APIRouter()
 USER_FIELDS = ("email", "role", "password", "password2")
-DONE = {"added": "User added.", "role": "Role changed.", "disable": "User disabled: their "
-        "sessions have ended.", "enable": "User enabled."}  # fmt: skip
+DONE = {
+    "added": "User added.",
+    "role": "Role changed.",
+    "disable": "User disabled: their sessions have ended.",
+    "enable": "User enabled.",
+}
 
 
 class NameForm(CsrfForm):
@@ -40,6 +44,11 @@ class UserForm(CsrfForm):
     role: str = Field(default="editor", max_length=20)
     password: str = Field(default="", max_length=2000)
     password2: str = Field(default="", max_length=2000)
+
+
+class UserAction(CsrfForm):
+    email: str = Field(default="", max_length=320)
+    role: str = Field(default="", max_length=20)
 
 
 def _page(
@@ -83,11 +92,6 @@ async def new_user(request: Request, who: Owner, form: Annotated[UserForm, Form(
         kept = {"u": {"email": form.email, "role": form.role}}
         return await run_in_threadpool(_page, request, who, {field: str(exc)}, 400, **kept)
     return RedirectResponse("/admin/people?added=1", status_code=303)
-
-
-class UserAction(CsrfForm):
-    email: str = Field(default="", max_length=320)
-    role: str = Field(default="", max_length=20)
 
 
 @router.post("/admin/people/users/{action}", response_class=HTMLResponse)
