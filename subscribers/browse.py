@@ -22,6 +22,7 @@ from subscribers.models import (
     Subscriber,
     SubscriberTag,
 )
+from subscribers.segments import compile_segment
 from subscribers.store import check_status, find_list, normalize_email
 
 MAX_PAGE = 500
@@ -73,10 +74,14 @@ def page_subscribers(
     q: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
+    segment: str | None = None,
 ) -> Page:
-    """Up to `limit` people after `cursor`, in id order, filtered by list, status and text."""
+    """Up to `limit` people after `cursor`, in id order, filtered by list, status, text and a
+    segment expression (a bad one is a SegmentError naming its column)."""
     after, limit = read_cursor(cursor), max(1, min(limit, MAX_PAGE))
     query = select(*_COLUMNS).where(Subscriber.id > after).order_by(Subscriber.id)
+    if segment and segment.strip():
+        query = query.where(compile_segment(segment))
     if list_name:
         found = find_list(session, list_name)
         if found is None:

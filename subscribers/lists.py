@@ -50,9 +50,7 @@ def create_list(session: Session, name: str, title: str = "", public: bool = Tru
     name = _check_name(name)
     if find_list(session, name) is not None:
         raise SubscriberError(f"a list named {name!r} already exists")
-    if len(title.strip()) > MAX_TITLE:
-        raise SubscriberError(f"title: at most {MAX_TITLE} characters")
-    created = MailingList(name=name, title=title.strip(), public=public, description="")
+    created = MailingList(name=name, title=_check_title(title), public=public, description="")
     session.add(created)
     session.flush()
     return created
@@ -75,7 +73,7 @@ def edit_list(
     """Change what is given: the title readers see, whether the list is public."""
     found = require_list(session, name)
     if title is not None:
-        found.title = title.strip()
+        found.title = _check_title(title)
     if public is not None:
         found.public = public
     session.flush()
@@ -110,6 +108,12 @@ def _check_name(name: str) -> str:
             "(use --title for the name readers see)"
         )
     return name
+
+
+def _check_title(title: str) -> str:
+    if len(title.strip()) > MAX_TITLE:
+        raise SubscriberError(f"title: at most {MAX_TITLE} characters")
+    return title.strip()
 
 
 def list_summaries(session: Session) -> list[ListSummary]:

@@ -24,6 +24,9 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The addresses this user last sent test copies to (space-separated), offered again on
+    # any browser they sign in on.
+    test_to: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class WebSession(Base):

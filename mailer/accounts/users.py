@@ -1,11 +1,15 @@
-"""People who run the newsletter: add, list, disable, and check a password at sign-in."""
+"""People who run the newsletter: add, list, change role, disable and enable, check a password
+at sign-in, and remember where each last sent test copies.
+
+There is always an active owner: the last one can be neither disabled nor demoted (someone
+must be able to manage people without a shell on the server)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mailer.accounts import audit
@@ -66,13 +70,69 @@ def disable_user(session: Session, actor: Principal, email: str) -> UserView:
     """The account can no longer sign in, and every session it has ends now."""
     if not actor.allows(Role.OWNER):
         raise NewsletterError("only an owner disables people")
-    user = find_user(session, email)
-    if user is None:
-        raise NotFound(f"no user {email.strip().lower()!r}")
+    user = _existing(session, email)
+    _keep_an_owner(session, user, "disable")
     user.disabled = True
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     audit.record(session, actor, "user.disable", f"user {user.email}")
     return _view(user)
+
+
+def enable_user(session: Session, actor: Principal, email: str) -> UserView:
+    """A disabled account may sign in again (with its old password)."""
+    if not actor.allows(Role.OWNER):
+        raise NewsletterError("only an owner enables people")
+    user = _existing(session, email)
+    user.disabled = False
+    audit.record(session, actor, "user.enable", f"user {user.email}")
+    return _view(user)
+
+
+def set_role(session: Session, actor: Principal, email: str, role: str) -> UserView:
+    """A new role, in force from the user's next request (sessions read it every time)."""
+    if not actor.allows(Role.OWNER):
+        raise NewsletterError("only an owner changes roles")
+    user, new = _existing(session, email), check_role(role)
+    if new != Role.OWNER:
+        _keep_an_owner(session, user, "demote")
+    old, user.role = user.role, new
+    audit.record(session, actor, "user.role", f"user {user.email}", f"{old}->{new}")
+    return _view(user)
+
+
+def _existing(session: Session, email: str) -> User:
+    user = find_user(session, email)
+    if user is None:
+        raise NotFound(f"no user {email.strip().lower()[:320]!r}")
+    return user
+
+
+def _keep_an_owner(session: Session, user: User, verb: str) -> None:
+    if user.role != Role.OWNER or user.disabled:
+        return
+    owners = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.OWNER, User.disabled.is_(False))
+    )
+    if (owners or 0) <= 1:
+        raise NewsletterError(
+            f"{user.email} is the last active owner: make someone else owner before you {verb} them"
+        )
+
+
+def remembered_test_to(session: Session, actor: Principal) -> str:
+    """The addresses this person last sent test copies to ("" for a token or the CLI)."""
+    if actor.kind != "user" or actor.id is None:
+        return ""
+    return session.scalar(select(User.test_to).where(User.id == actor.id)) or ""
+
+
+def remember_test_to(session: Session, actor: Principal, addresses: list[str]) -> None:
+    if actor.kind == "user" and actor.id is not None:
+        session.execute(
+            update(User).where(User.id == actor.id).values(test_to=" ".join(addresses)[:2000])
+        )
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:

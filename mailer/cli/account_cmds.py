@@ -87,6 +87,33 @@ def users_disable(email: str = typer.Argument(...)) -> None:
     typer.echo(f"disabled {user.email}")
 
 
+@users_app.command("enable")
+def users_enable(email: str = typer.Argument(...)) -> None:
+    """Let a disabled person sign in again."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.accounts.users import enable_user
+    from subscribers.db import transaction
+
+    with transaction(database(settings())) as session:
+        user = enable_user(session, cli_principal(), email)
+    typer.echo(f"enabled {user.email}")
+
+
+@users_app.command("role")
+def users_role(
+    email: str = typer.Argument(...),
+    role: str = typer.Argument(..., help="owner, editor or viewer."),
+) -> None:
+    """Change someone's role (never the last active owner's to a lesser one)."""
+    from mailer.accounts.principal import cli_principal
+    from mailer.accounts.users import set_role
+    from subscribers.db import transaction
+
+    with transaction(database(settings())) as session:
+        user = set_role(session, cli_principal(), email, role)
+    typer.echo(f"{user.email} is now {user.role}")
+
+
 @tokens_app.command("create")
 def tokens_create(
     name: str = typer.Argument(..., help="What the token is for, e.g. cms."),

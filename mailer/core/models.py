@@ -69,6 +69,9 @@ class StoredIssue(Base):
     warnings: Mapped[list[str]] = mapped_column(JSONDict, default=list)
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
+    # Why the stored Markdown does not parse ("markdown:LINE: ..."); the rendering above is
+    # then the last one that worked. NULL: it parses, and may be test-sent and scheduled.
+    parse_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     source_path: Mapped[str] = mapped_column(String(1000), default="")
     created_by: Mapped[str] = mapped_column(String(320), default="")
     updated_by: Mapped[str] = mapped_column(String(320), default="")

@@ -4,6 +4,8 @@ The rendering, its warnings and its size are kept with the Markdown, so reading 
 renders it again. `version` grows on each save: a replace naming an older version is refused
 (409), so two editors cannot overwrite each other unknowingly. A send copies the rendering
 (mailer.sending.create.Frozen), so editing a draft never changes what already went out.
+`save_draft` (the workspace's autosave) also keeps Markdown that does not parse, with the
+reason in `parse_error`: an editor's text is never lost, and such a draft cannot be sent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def _render_into(row: StoredIssue, markdown: str, branding: Branding, source: st
     row.html, row.text = rendered.html, rendered.text
     row.warnings = list(rendered.warnings)
     row.size_bytes = len(rendered.html.encode("utf-8"))
+    row.parse_error = None
 
 
 def create_issue(
@@ -71,15 +74,54 @@ def replace_issue(
     version: int | None = None,
 ) -> StoredIssue:
     """New Markdown for an issue; refused when `version` is given and is not the current one."""
+    row = _current(session, actor, issue_id, version)
+    _render_into(row, markdown, branding, "markdown")
+    return _saved(session, actor, row)
+
+
+def save_draft(
+    session: Session,
+    actor: Principal,
+    issue_id: int | None,
+    markdown: str,
+    branding: Branding,
+    version: int | None = None,
+) -> StoredIssue:
+    """Create or replace like the two above, but Markdown that does not parse is stored too
+    (with `parse_error` set; the last rendering that worked stays) instead of refused."""
+    if len(markdown) > MAX_MARKDOWN:
+        raise NewsletterError(f"markdown: longer than {MAX_MARKDOWN // 1024} KB")
+    try:
+        if issue_id is None:
+            return create_issue(session, actor, markdown, branding)
+        return replace_issue(session, actor, issue_id, markdown, branding, version)
+    except IssueError as exc:
+        problem = str(exc)
+    if issue_id is None:
+        row = StoredIssue(version=0, created_by=actor.name, subject="", slug="", html="", text="")
+        session.add(row)
+    else:
+        row = _current(session, actor, issue_id, version)
+    row.markdown, row.parse_error = markdown, problem
+    return _saved(session, actor, row)
+
+
+def _current(session: Session, actor: Principal, issue_id: int, version: int | None) -> StoredIssue:
     _need_editor(actor)
     row = get_issue(session, issue_id)
     if version is not None and version != row.version:
         raise Conflict(f"version: issue {issue_id} is at version {row.version}, not {version}")
-    _render_into(row, markdown, branding, "markdown")
+    return row
+
+
+def _saved(session: Session, actor: Principal, row: StoredIssue) -> StoredIssue:
+    """A new version of `row`, audited (a first save is version 1, an "issue.create")."""
     row.version += 1
     row.updated_by, row.updated_at = actor.name, datetime.now(UTC)
     session.flush()
-    audit.record(session, actor, "issue.replace", f"issue {row.id}", f"version={row.version}")
+    action = "issue.create" if row.version == 1 else "issue.replace"
+    detail = f"version={row.version}" + (" (does not parse)" if row.parse_error else "")
+    audit.record(session, actor, action, f"issue {row.id}", detail)
     return row
 
 

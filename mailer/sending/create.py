@@ -52,7 +52,13 @@ class Frozen:
 
 
 def frozen_of(row: StoredIssue) -> Frozen:
-    """What a send keeps of a stored issue: a copy, so later edits of the draft change nothing."""
+    """What a send keeps of a stored issue: a copy, so later edits of the draft change nothing.
+    A draft whose Markdown does not parse has no rendering of its text to send: refused."""
+    if row.parse_error:
+        raise NewsletterError(
+            f"issue {row.id} does not parse ({row.parse_error}): "
+            "fix the draft before a test copy, a schedule or a send"
+        )
     return Frozen(
         subject=row.subject,
         preheader=row.preheader,

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from mailer.accounts import audit
 from mailer.accounts.principal import Principal, Role
+from mailer.accounts.users import remember_test_to
 from mailer.core.errors import NewsletterError, NotFound
 from mailer.core.models import Send
 from mailer.core.settings import Settings
@@ -86,7 +87,8 @@ def test_copies(
     to: list[str],
     now: datetime,
 ) -> list[tuple[str, int, str]]:
-    """One copy of the issue to each address (working links): (address, send id, message id)."""
+    """One copy of the issue to each address (working links): (address, send id, message id).
+    A person's addresses are remembered for them (mailer.accounts.users.remembered_test_to)."""
     need(actor, Role.EDITOR)
     if not 1 <= len(to) <= MAX_TEST_COPIES:
         raise NewsletterError(f"to: 1 to {MAX_TEST_COPIES} addresses")
@@ -96,6 +98,7 @@ def test_copies(
         raise NewsletterError(f"to: {exc}") from None
     with transaction(engine) as session:
         frozen = frozen_of(get_issue(session, issue_id))
+        remember_test_to(session, actor, addresses)  # offered again on any browser
     sent = []
     for address in addresses:
         send_id, message_id = send_test_copy(engine, settings, transport, frozen, address, now)

@@ -1,11 +1,13 @@
 """Saving drafts from the editor: autosave (JSON, as the editor types) and the Save, Send test
-copies and Schedule buttons (forms). Both go through mailer.issue.store, which renders on save
-and refuses a stale version, so two editors never overwrite each other unknowingly.
+copies and Schedule buttons (forms). Both go through mailer.issue.store.save_draft, which
+renders on save, keeps Markdown that does not parse (with the reason, so nothing typed is
+lost) and refuses a stale version, so two editors never overwrite each other unknowingly.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -15,22 +17,20 @@ from pydantic import BaseModel, Field
 
 from mailer.accounts.principal import Principal
 from mailer.core.errors import Conflict, NewsletterError, NotFound
-from mailer.core.models import StoredIssue
 from mailer.issue.branding import Branding
-from mailer.issue.parse import IssueError
-from mailer.issue.store import MAX_MARKDOWN, create_issue, replace_issue
+from mailer.issue.store import MAX_MARKDOWN, save_draft
 from mailer.sending.pipeline import utcnow
 from mailer.transport.factory import make_transport
-from mailer.web.admin.access import Editor, check_form, check_header, not_found
-from mailer.web.admin.pages_editor import TEST_COOKIE, editor_page
+from mailer.web.admin.access import Editor, check_header, not_found
+from mailer.web.admin.forms import DraftForm, checked, number
+from mailer.web.admin.pages_editor import describe, editor_page, parse_note
 from mailer.web.admin.pages_schedule import schedule_form
 from mailer.web.deps import web
 from mailer.workspace import sends
 from subscribers.db import transaction
 
 router = APIRouter()
-Text = Annotated[str, Form(max_length=MAX_MARKDOWN)]
-Short = Annotated[str, Form(max_length=2000)]
+STALE = "someone else saved this issue since you opened it"
 
 
 class DraftBody(BaseModel):
@@ -39,68 +39,77 @@ class DraftBody(BaseModel):
     markdown: str = Field(max_length=MAX_MARKDOWN)
 
 
+@dataclass(frozen=True, slots=True)
+class Saved:
+    issue_id: int
+    version: int
+    parse_error: str | None  # the Markdown was kept, but does not parse (yet)
+
+
 def save(
     request: Request, who: Principal, issue_id: int | None, version: int, markdown: str
-) -> tuple[int, int]:
-    """(issue id, new version); IssueError, Conflict or NotFound say why nothing was saved."""
+) -> Saved:
+    """The draft as stored; Conflict, NotFound or NewsletterError say why nothing was saved."""
     branding = Branding.from_settings(web(request).settings)
     with transaction(web(request).engine) as session:
-        if issue_id is None:
-            row: StoredIssue = create_issue(session, who, markdown, branding)
-        else:
-            row = replace_issue(session, who, issue_id, markdown, branding, version)
-        return row.id, row.version
+        row = save_draft(session, who, issue_id, markdown, branding, version)
+        return Saved(row.id, row.version, row.parse_error)
 
 
 @router.post("/admin/issues/autosave")
 async def autosave(request: Request, body: DraftBody, who: Editor) -> JSONResponse:
     check_header(request)
     try:
-        issue_id, version = await run_in_threadpool(
+        saved = await run_in_threadpool(
             save, request, who, body.issue_id, body.version, body.markdown
         )
     except Conflict as exc:
-        message = f"{exc}: someone else saved this issue since you opened it; reload to see it"
-        return JSONResponse({"detail": message}, status_code=409)
+        return JSONResponse({"detail": f"{exc}: {STALE}; reload to see it"}, status_code=409)
     except NotFound as exc:
         return JSONResponse({"detail": str(exc)}, status_code=404)
-    except (IssueError, NewsletterError) as exc:
+    except NewsletterError as exc:
         return JSONResponse({"detail": f"not saved: {exc}"}, status_code=422)
+    note = parse_note(saved.parse_error)
     return JSONResponse(
-        {"issue_id": issue_id, "version": version, "url": f"/admin/issues/{issue_id}"}
+        {
+            "issue_id": saved.issue_id,
+            "version": saved.version,
+            "url": f"/admin/issues/{saved.issue_id}",
+            "error": None if note is None else {"line": note.line, "message": note.message},
+        }
     )
 
 
 @router.post("/admin/issues/save", response_class=HTMLResponse)
-async def save_form(
-    request: Request,
-    who: Editor,
-    markdown: Text = "",
-    issue_id: Short = "",
-    version: Short = "0",
-    action: Short = "save",
-    test_to: Short = "",
-    csrf_token: Short = "",
-) -> Response:
-    check_form(request, csrf_token)
-    known = int(issue_id) if issue_id.isdigit() and len(issue_id) < 12 else None
-    seen = int(version) if version.isdigit() and len(version) < 12 else 0
-    kept: dict[str, Any] = {"issue_id": known, "version": seen, "test_to": test_to}
+async def save_form(request: Request, who: Editor, form: Annotated[DraftForm, Form()]) -> Response:
+    checked(request, form)
+    kept: dict[str, Any] = {
+        "issue_id": number(form.issue_id),
+        "version": number(form.version) or 0,
+        "test_to": form.test_to,
+    }
+    markdown = form.markdown
     try:
-        saved_id, saved_version = await run_in_threadpool(save, request, who, known, seen, markdown)
+        saved = await run_in_threadpool(
+            save, request, who, kept["issue_id"], kept["version"], markdown
+        )
     except NotFound as exc:
-        raise not_found(f"issue {issue_id}") from exc
+        raise not_found(f"issue {form.issue_id}") from exc
     except Conflict as exc:
-        error = f"{exc}: someone else saved this issue since you opened it. Copy your text, reload."
+        error = f"{exc}: {STALE}. Copy your text, reload."
         return editor_page(request, who, markdown, 409, errors={"markdown": error}, **kept)
-    except (IssueError, NewsletterError) as exc:
+    except NewsletterError as exc:
         return editor_page(request, who, markdown, 400, errors={"markdown": str(exc)}, **kept)
-    kept.update(issue_id=saved_id, version=saved_version)
-    if action == "test":
+    kept.update(issue_id=saved.issue_id, version=saved.version)
+    if saved.parse_error is not None and form.action in ("test", "schedule"):
+        refusal = f"Saved, but it cannot be {'test-sent' if form.action == 'test' else 'scheduled'}"
+        errors = {"markdown": f"{refusal} until it parses: {describe(saved.parse_error)}"}
+        return editor_page(request, who, markdown, 400, errors=errors, **kept)
+    if form.action == "test":
         return await _test(request, who, markdown, kept)
-    if action == "schedule":
-        return schedule_form(request, who, {"issue_id": saved_id})
-    return RedirectResponse(f"/admin/issues/{saved_id}", status_code=303)
+    if form.action == "schedule":
+        return schedule_form(request, who, {"issue_id": saved.issue_id})
+    return RedirectResponse(f"/admin/issues/{saved.issue_id}", status_code=303)
 
 
 async def _test(request: Request, who: Principal, markdown: str, kept: dict[str, Any]) -> Response:
@@ -110,17 +119,7 @@ async def _test(request: Request, who: Principal, markdown: str, kept: dict[str,
     except NewsletterError as exc:
         return editor_page(request, who, markdown, 400, errors={"test_to": str(exc)}, **kept)
     notice = f"Saved, and a test copy sent to {', '.join(sent)}."
-    response = editor_page(request, who, markdown, notice=notice, **kept)
-    response.set_cookie(
-        TEST_COOKIE,
-        " ".join(addresses),
-        max_age=365 * 86400,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/admin",
-    )
-    return response
+    return editor_page(request, who, markdown, notice=notice, **kept)
 
 
 def _send(request: Request, who: Principal, issue_id: int, addresses: list[str]) -> list[str]:

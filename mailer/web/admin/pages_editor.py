@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exists, select
 
 from mailer.accounts.principal import Principal
+from mailer.accounts.users import remembered_test_to
 from mailer.core.errors import NotFound
 from mailer.core.models import Send, StoredIssue
 from mailer.issue.branding import Branding
-from mailer.issue.preview import Preview, Reader, preview
+from mailer.issue.preview import Note, Preview, Reader, preview
 from mailer.issue.store import MAX_MARKDOWN, get_issue
 from mailer.web.admin.access import Editor, Viewer, check_form, check_header, not_found, render
 from mailer.web.deps import web
@@ -28,7 +29,6 @@ from subscribers.db import transaction
 from subscribers.models import Subscriber
 
 router = APIRouter()
-TEST_COOKIE = "nl_test_to"
 STARTER = """---
 subject: This week
 preheader: One line that shows next to the subject in the inbox
@@ -75,6 +75,7 @@ def issues(request: Request, who: Viewer) -> HTMLResponse:
                 StoredIssue.updated_by,
                 StoredIssue.version,
                 sent.label("sent"),
+                StoredIssue.parse_error.is_not(None).label("broken"),
             )
             .order_by(StoredIssue.id.desc())
             .limit(200)
@@ -112,19 +113,35 @@ def edit_issue(request: Request, issue_id: int, who: Editor) -> HTMLResponse:
             row = get_issue(session, issue_id)
         except NotFound as exc:
             raise not_found(f"issue {issue_id}") from exc
-        markdown, version = row.markdown, row.version
-    return editor_page(request, who, markdown, issue_id=issue_id, version=version)
+        markdown, version, problem = row.markdown, row.version, row.parse_error
+    errors = {}
+    if problem is not None:  # kept as typed; it cannot go out until it parses
+        errors["markdown"] = f"Saved, but it does not parse: {describe(problem)}"
+    return editor_page(request, who, markdown, issue_id=issue_id, version=version, errors=errors)
+
+
+def parse_note(problem: str | None) -> Note | None:
+    """A stored parse error as the editor shows it: the line it is about, and what is wrong."""
+    return None if problem is None else Note.parse(problem, "markdown")
+
+
+def describe(problem: str) -> str:
+    note = Note.parse(problem, "markdown")
+    return (f"line {note.line}: " if note.line else "") + note.message
 
 
 def editor_page(
     request: Request, who: Principal, markdown: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    """The editor; the test addresses are the ones this user last used, on whatever browser."""
+    if "test_to" not in context:
+        with transaction(web(request).engine) as session:
+            context["test_to"] = remembered_test_to(session, who)
     values = {
         "title": "Write an issue",
         "markdown": markdown,
         "issue_id": context.pop("issue_id", None),
         "version": context.pop("version", 0),
-        "test_to": context.pop("test_to", request.cookies.get(TEST_COOKIE, "")),
         "errors": context.pop("errors", {}),
         **context,
     }

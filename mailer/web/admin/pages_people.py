@@ -1,4 +1,5 @@
-"""Subscribers in the workspace: search and filter, a person's page, edit, unsubscribe, erase.
+"""Subscribers in the workspace: search and filter (list, status, segment), a person's page,
+edit, unsubscribe, erase.
 
 Every read and write goes through the same services as the API (subscribers.browse,
 mailer.workspace.people), so the pages, the API and the CLI cannot drift apart.
@@ -11,13 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts.principal import Principal
 from mailer.core.errors import NewsletterError, NotFound
 from mailer.core.models import Event, Send, SendRecipient
-from mailer.web.admin.access import Editor, Viewer, check_form, not_found, render
+from mailer.web.admin.access import Editor, Viewer, not_found, render
+from mailer.web.admin.forms import CsrfForm, checked
 from mailer.web.deps import web
 from mailer.workspace import people
 from subscribers.browse import page_subscribers, profile
@@ -25,23 +28,25 @@ from subscribers.db import transaction
 from subscribers.editing import Changes
 from subscribers.errors import SubscriberError
 from subscribers.models import MailingList, Subscriber
+from subscribers.segments import SegmentError
 from subscribers.store import normalize_email
 
 router = APIRouter()
-Short = Annotated[str, Form(max_length=2000)]
 PAGE = 50
-FILTERS = ("q", "list", "status", "cursor")
+FILTERS = ("q", "list", "status", "segment", "cursor")
+LONGEST = {"segment": 2000}  # a segment expression may be long; the other filters are short
 ACTIONS = ("edit", "unsubscribe", "erase")
 
 
 @router.get("/admin/subscribers", response_class=HTMLResponse)
 async def search(request: Request, who: Viewer) -> HTMLResponse:
-    wanted = {k: request.query_params.get(k, "")[:200] for k in FILTERS}
+    wanted = {k: request.query_params.get(k, "")[: LONGEST.get(k, 200)] for k in FILTERS}
     return await run_in_threadpool(_search, request, who, wanted)
 
 
 def _search(request: Request, who: Principal, wanted: dict[str, str]) -> HTMLResponse:
     errors: dict[str, str] = {}
+    column = None
     with transaction(web(request).engine) as session:
         lists = list(session.scalars(select(MailingList.name).order_by(MailingList.name)))
         try:
@@ -52,9 +57,11 @@ def _search(request: Request, who: Principal, wanted: dict[str, str]) -> HTMLRes
                 wanted["q"] or None,
                 wanted["cursor"] or None,
                 PAGE,
+                segment=wanted["segment"] or None,
             )
         except SubscriberError as exc:
             errors[_field_of(str(exc))] = str(exc)
+            column = exc.column if isinstance(exc, SegmentError) else None
             found = None
     context = {
         "title": "Subscribers",
@@ -62,6 +69,7 @@ def _search(request: Request, who: Principal, wanted: dict[str, str]) -> HTMLRes
         "page": found,
         "lists": lists,
         "errors": errors,
+        "segment_column": column,
         "statuses": ("active", "pending", "unsubscribed", "bounced", "complained"),
     }
     return render(request, "subscribers.html", who, context, status=400 if errors else 200)
@@ -118,18 +126,18 @@ def _history(session: Session, email: str) -> dict[str, Any]:
     return {"sends": sends, "events": events, "consent": consent}
 
 
+class PersonForm(CsrfForm):
+    name: str = Field(default="", max_length=2000)
+    tags: str = Field(default="", max_length=2000)
+    confirm: str = Field(default="", max_length=2000)
+
+
 @router.post("/admin/subscribers/{email}/{action}")
 async def change(
-    request: Request,
-    email: str,
-    action: str,
-    who: Editor,
-    name: Short = "",
-    tags: Short = "",
-    confirm: Short = "",
-    csrf_token: Short = "",
+    request: Request, email: str, action: str, who: Editor, form: Annotated[PersonForm, Form()]
 ) -> Response:
-    check_form(request, csrf_token)
+    checked(request, form)
+    name, tags, confirm = form.name, form.tags, form.confirm
     if action not in ACTIONS:
         raise not_found("such action")
     try:

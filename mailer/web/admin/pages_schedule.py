@@ -15,19 +15,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from mailer.accounts.principal import Principal
-from mailer.core.errors import NotFound
+from mailer.core.errors import NewsletterError, NotFound
 from mailer.issue.store import get_issue
 from mailer.sending.create import Frozen, frozen_of
 from mailer.sending.pipeline import utcnow
 from mailer.sending.preflight import FieldError, Plan, check_plan, preflight
-from mailer.web.admin.access import Editor, check_form, check_header, not_found, render
+from mailer.web.admin.access import Editor, check_header, not_found, render
+from mailer.web.admin.forms import ScheduleForm, checked
 from mailer.web.deps import web
 from mailer.workspace import sends
 from subscribers.db import transaction
 from subscribers.models import MailingList
 
 router = APIRouter()
-Short = Annotated[str, Form(max_length=2000)]
 
 
 class CountBody(BaseModel):
@@ -58,7 +58,10 @@ def _issue(request: Request, issue_id: int) -> tuple[Frozen, list[str]]:
             row = get_issue(session, issue_id)
         except NotFound as exc:
             raise not_found(f"issue {issue_id}") from exc
-        return frozen_of(row), list(row.warnings)
+        try:
+            return frozen_of(row), list(row.warnings)
+        except NewsletterError as exc:  # a draft that does not parse cannot go out
+            raise FieldError("issue", str(exc)) from exc
 
 
 def schedule_form(
@@ -81,32 +84,11 @@ def schedule_form(
     return render(request, "schedule.html", who, context, status=status)
 
 
-def _fields(
-    issue_id: int, list_name: str, segment: str, at: str, local_time: str, **more: str
-) -> dict[str, Any]:
-    return {
-        "issue_id": issue_id,
-        "list": list_name,
-        "segment": segment,
-        "at": at,
-        "local_time": bool(local_time),
-        **more,
-    }
-
-
 @router.post("/admin/issues/{issue_id}/preflight", response_class=HTMLResponse)
 async def check(
-    request: Request,
-    issue_id: int,
-    who: Editor,
-    list: Short = "",
-    segment: Short = "",
-    at: Short = "",
-    local_time: Short = "",
-    csrf_token: Short = "",
+    request: Request, issue_id: int, who: Editor, form: Annotated[ScheduleForm, Form()]
 ) -> HTMLResponse:
-    check_form(request, csrf_token)
-    fields = _fields(issue_id, list, segment, at, local_time)
+    fields = checked(request, form).fields(issue_id)
     try:
         return await run_in_threadpool(_preflight_page, request, who, fields, {}, 200)
     except FieldError as exc:
@@ -132,19 +114,9 @@ def _preflight_page(
 
 @router.post("/admin/issues/{issue_id}/send")
 async def send(
-    request: Request,
-    issue_id: int,
-    who: Editor,
-    list: Short = "",
-    segment: Short = "",
-    at: Short = "",
-    local_time: Short = "",
-    confirm: Short = "",
-    again: Short = "",
-    csrf_token: Short = "",
+    request: Request, issue_id: int, who: Editor, form: Annotated[ScheduleForm, Form()]
 ) -> Response:
-    check_form(request, csrf_token)
-    fields = _fields(issue_id, list, segment, at, local_time, confirm=confirm, again=again)
+    fields = checked(request, form).fields(issue_id)
     try:
         send_id = await run_in_threadpool(_send, request, who, fields)
     except FieldError as exc:

@@ -115,6 +115,7 @@ class IssueOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+    parse_error: str | None = None  # a workspace draft kept while its Markdown does not parse
 
 
 class IssueFull(IssueOut):

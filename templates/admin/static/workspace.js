@@ -139,7 +139,7 @@
     const issueId = form.querySelector("input[name=issue_id]");
     const key = () => "newsletter-draft-" + (issueId.value || "new");
 
-    // A draft the server refused (a Markdown error) stays in this browser until it parses.
+    // A draft the server refused (too long to store) stays in this browser until it is saved.
     function keepLocally() {
       window.localStorage.setItem(key(), JSON.stringify(
         {markdown: textarea.value, version: version.value}));
@@ -173,14 +173,17 @@
         window.localStorage.removeItem(key());
         issueId.value = data.issue_id;
         version.value = data.version;
-        window.localStorage.removeItem(key());
         if (window.location.pathname !== data.url) { window.history.replaceState(null, "", data.url); }
-        saveState.textContent = "saved (version " + data.version + ") at " + new Date().toLocaleTimeString();
+        // A draft that does not parse is saved all the same; it only cannot go out yet.
+        saveState.textContent = "saved (version " + data.version + ") at " +
+          new Date().toLocaleTimeString() +
+          (data.error ? ", but it does not parse: " + noteText(data.error) : "");
+        saveState.classList.toggle("bad", Boolean(data.error));
         return;
       }
       if (response.status === 422) { keepLocally(); }
       saveState.textContent = (data.detail || "not saved (" + response.status + ")") +
-        (response.status === 422 ? " (kept in this browser until it is fixed)" : "");
+        (response.status === 422 ? " (kept in this browser until it can be saved)" : "");
       saveState.classList.add("bad");
     }
 

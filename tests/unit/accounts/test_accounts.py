@@ -119,10 +119,20 @@ def test_cli_users_tokens_and_audit(settings: Settings) -> None:
     assert token.returncode == 0 and token.stdout.startswith("nl_")
     assert "cms" in run("tokens", "list").stdout
     assert run("tokens", "revoke", "cms").returncode == 0
+    last = run("users", "disable", "boss@example.com")
+    assert last.returncode == 1 and "last active owner" in last.stderr
+    second = run("users", "add", "two@example.com", "--role", "owner", "--password-stdin",
+                 stdin=PASSWORD + "\n")  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    demoted = run("users", "role", "two@example.com", "viewer")
+    assert demoted.returncode == 0 and "now viewer" in demoted.stdout
+    assert run("users", "disable", "boss@example.com").returncode == 1  # the last owner again
+    assert run("users", "role", "two@example.com", "owner").returncode == 0
     assert run("users", "disable", "boss@example.com").returncode == 0
+    assert run("users", "enable", "nobody@example.com").returncode == 1
     assert "disabled" in run("users", "list").stdout
     log = run("audit", "--since", "2020-01-01")
     assert log.returncode == 0
-    for action in ("user.add", "token.create", "token.revoke", "user.disable"):
+    for action in ("user.add", "token.create", "token.revoke", "user.disable", "user.role"):
         assert action in log.stdout
     assert run("audit", "--since", "yesterday").returncode == 1

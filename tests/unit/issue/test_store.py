@@ -14,7 +14,7 @@ from mailer.core.models import Send
 from mailer.core.settings import Settings
 from mailer.issue.branding import Branding
 from mailer.issue.parse import IssueError
-from mailer.issue.store import create_issue, get_issue, replace_issue
+from mailer.issue.store import MAX_MARKDOWN, create_issue, get_issue, replace_issue, save_draft
 from mailer.sending.create import create_send, frozen_of
 from subscribers.db import transaction
 from subscribers.store import add_subscriber, get_or_create_list
@@ -64,3 +64,29 @@ def test_a_send_keeps_its_copy_when_the_draft_changes(engine: Engine, settings: 
         send = session.get_one(Send, send_id)
         assert send.issue_id == row.id and send.subject == "Week 1"
         assert "https://example.org/1" in send.html
+
+
+def test_save_draft_keeps_markdown_that_does_not_parse(engine: Engine, settings: Settings) -> None:
+    brand, me = Branding.from_settings(settings), cli_principal()
+    with transaction(engine) as session:
+        new = save_draft(session, me, None, "---\nsubject: x\n", brand)  # never parsed yet
+        assert (new.version, new.subject, new.html) == (1, "", "")
+        assert new.parse_error is not None and new.parse_error.startswith("markdown:1:")
+        with pytest.raises(NewsletterError, match=f"issue {new.id} does not parse"):
+            frozen_of(new)
+        row = save_draft(session, me, None, ISSUE.format(n=1), brand)
+        broken = ISSUE.format(n=2).replace("subject:", "subjet:")
+        save_draft(session, me, row.id, broken, brand, version=1)
+        assert row.markdown == broken and row.version == 2 and row.subject == "Week 1"
+        assert row.parse_error is not None and "subjet" in row.parse_error
+        with pytest.raises(Conflict):
+            save_draft(session, me, row.id, ISSUE.format(n=3), brand, version=1)
+        with pytest.raises(NewsletterError, match="longer than"):
+            save_draft(session, me, row.id, "x" * (MAX_MARKDOWN + 1), brand, version=2)
+        viewer = Principal("token", 1, "reader", Role.VIEWER)
+        with pytest.raises(NewsletterError, match="viewer"):
+            save_draft(session, viewer, row.id, broken, brand, version=2)
+        save_draft(session, me, row.id, ISSUE.format(n=3), brand, version=2)
+        assert row.parse_error is None and row.subject == "Week 3" and frozen_of(row)
+        details = [line.detail for line in audit.entries(session)]
+    assert details.count("version=2 (does not parse)") == 1

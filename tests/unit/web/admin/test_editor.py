@@ -75,9 +75,6 @@ def test_autosave_creates_then_versions_and_tells_the_second_saver(
     assert second.json()["version"] == 2
     stale = client.post("/admin/issues/autosave", json=body_, headers=headers)
     assert stale.status_code == 409 and "someone else saved this issue" in stale.json()["detail"]
-    broken = {"issue_id": issue_id, "version": 2, "markdown": BROKEN}
-    refused = client.post("/admin/issues/autosave", json=broken, headers=headers)
-    assert refused.status_code == 422 and "unknown front matter key foo" in refused.text
     page = client.get(f"/admin/issues/{issue_id}")
     assert "Hey -subscriber_name-" in page.text and 'name="version" value="2"' in page.text
     assert client.get("/admin/issues/999").status_code == 404
@@ -88,18 +85,76 @@ def test_autosave_creates_then_versions_and_tells_the_second_saver(
     assert "Hello there" in client.get("/admin/issues").text
 
 
-def test_save_form_errors_keep_the_text(client: TestClient, web_settings: Settings) -> None:
+def test_autosave_keeps_a_draft_that_does_not_parse(
+    client: TestClient, web_settings: Settings
+) -> None:
+    headers = {"X-CSRF-Token": _editor(client, web_settings)}
+    first = client.post("/admin/issues/autosave", json={"markdown": GOOD}, headers=headers)
+    issue_id = first.json()["issue_id"]
+    broken = {"issue_id": issue_id, "version": 1, "markdown": BROKEN}
+    kept = client.post("/admin/issues/autosave", json=broken, headers=headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["version"] == 2
+    assert kept.json()["error"]["line"] == 3
+    assert kept.json()["error"]["message"].startswith("unknown front matter key foo")
+    page = client.get(f"/admin/issues/{issue_id}")  # a reload shows the text and the error
+    assert "foo: 1" in page.text and 'name="version" value="2"' in page.text
+    assert "does not parse: line 3: unknown front matter key foo" in page.text
+    assert 'aria-describedby="markdown-error"' in page.text
+    stale = client.post("/admin/issues/autosave", json=broken, headers=headers)
+    assert stale.status_code == 409  # the version check holds for broken drafts too
+    fixed = {"issue_id": issue_id, "version": 2, "markdown": GOOD}
+    assert (
+        client.post("/admin/issues/autosave", json=fixed, headers=headers).json()["error"] is None
+    )
+    assert "does not parse" not in client.get(f"/admin/issues/{issue_id}").text
+    new = client.post(
+        "/admin/issues/autosave", json={"markdown": "---\nsubject: x\n"}, headers=headers
+    )
+    assert new.status_code == 200 and new.json()["version"] == 1
+    assert new.json()["error"]["line"] == 1
+    listed = client.get("/admin/issues").text  # both drafts are listed, flagged
+    assert listed.count("does not parse") == 1 and "(no subject yet)" in listed
+    too_big = {"markdown": "x" * 524_289}
+    assert client.post("/admin/issues/autosave", json=too_big, headers=headers).status_code == 400
+
+
+def test_a_draft_that_does_not_parse_is_saved_but_cannot_go_out(
+    client: TestClient, world: object, web_settings: Settings, workdir: Path
+) -> None:
     token = _editor(client, web_settings)
     form = {"markdown": BROKEN, "csrf_token": token, "action": "save"}
-    answer = client.post("/admin/issues/save", data=form)
-    assert answer.status_code == 400 and "markdown:3: unknown front matter key foo" in answer.text
-    assert 'aria-describedby="markdown-error"' in answer.text and "foo: 1" in answer.text
-    saved = client.post("/admin/issues/save", data={**form, "markdown": GOOD})
+    saved = client.post("/admin/issues/save", data=form)
     assert saved.status_code == 303
     issue_id = saved.headers["location"].rsplit("/", 1)[1]
-    stale = {**form, "markdown": GOOD, "issue_id": issue_id, "version": "0"}
+    page = client.get(saved.headers["location"])
+    assert "foo: 1" in page.text and "line 3: unknown front matter key foo" in page.text
+    kept = {**form, "issue_id": issue_id, "version": "1", "test_to": "me@example.com"}
+    test = client.post("/admin/issues/save", data={**kept, "action": "test"})
+    assert test.status_code == 400 and "cannot be test-sent until it parses: line 3" in test.text
+    assert "foo: 1" in test.text and outbox(workdir) == []
+    kept["version"] = "2"
+    plan = client.post("/admin/issues/save", data={**kept, "action": "schedule"})
+    assert plan.status_code == 400 and "cannot be scheduled until it parses" in plan.text
+    form_ = {"list": "weekly", "csrf_token": token}
+    preflight = client.post(f"/admin/issues/{issue_id}/preflight", data=form_)
+    assert preflight.status_code == 400 and 'id="issue-error"' in preflight.text
+    assert f"issue {issue_id} does not parse" in preflight.text
+    sent = client.post(f"/admin/issues/{issue_id}/send", data={**form_, "confirm": "1"})
+    assert sent.status_code == 400 and "does not parse" in sent.text
+
+
+def test_save_form_errors_keep_the_text(client: TestClient, web_settings: Settings) -> None:
+    token = _editor(client, web_settings)
+    form = {"markdown": GOOD, "csrf_token": token, "action": "save"}
+    saved = client.post("/admin/issues/save", data=form)
+    assert saved.status_code == 303
+    issue_id = saved.headers["location"].rsplit("/", 1)[1]
+    stale = {**form, "markdown": GOOD + "more", "issue_id": issue_id, "version": "0"}
     conflict = client.post("/admin/issues/save", data=stale)
     assert conflict.status_code == 409 and "someone else saved this issue" in conflict.text
+    assert "more</textarea>" in conflict.text
+    assert client.post("/admin/issues/save", data={**form, "csrf_token": ""}).status_code == 400
 
 
 def test_test_copy_errors_keep_the_input_next_to_the_field(
@@ -148,6 +203,12 @@ def test_test_copies_go_out_with_working_links_and_are_remembered(
         assert "test copy" in opened.text or "Hello there" in opened.text
     again = client.get("/admin/issues/new")
     assert 'value="a@example.com b@example.com"' in again.text
+    client.cookies.clear()  # another browser: the addresses are the user's, not the cookie's
+    sign_in(client, web_settings, "editor")
+    elsewhere = client.get("/admin/issues/new")
+    assert 'value="a@example.com b@example.com"' in elsewhere.text
+    sign_in(client, web_settings, "owner")  # someone else has their own (none yet)
+    assert 'id="test_to" name="test_to" value=""' in client.get("/admin/issues/new").text
 
 
 def test_view_as_a_subscriber(client: TestClient, world: object, web_settings: Settings) -> None:
