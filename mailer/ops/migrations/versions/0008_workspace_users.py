@@ -6,7 +6,7 @@ editor's text is kept even then, and such a draft cannot be test-sent or schedul
 sign in on offers them again. Plain added columns (no table rebuild on SQLite).
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0011"  # chained in merge order: 0007, 0011, 0008
 branch_labels = None
 depends_on = None
 
