@@ -6,23 +6,21 @@ cluster instead of SQLite (`.ci/run` does both).
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
-from mailer.ops.migrate import upgrade
 from subscribers.db import make_engine
 from tests.fixtures.browser import chromium
+from tests.fixtures.databases import Template
 from tests.fixtures.services import PostgresCluster, RedisServer, postgres_cluster, redis_server
 
 USE_POSTGRES = os.environ.get("NEWSLETTER_TEST_DB", "sqlite") == "postgresql"
-_db_names = itertools.count()
 
 
 @pytest.fixture
@@ -44,22 +42,16 @@ def pg() -> Iterator[PostgresCluster | None]:
         yield cluster
 
 
+@pytest.fixture(scope="session")
+def migrated(pg: PostgresCluster | None, tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The schema at head, built once per session (per xdist worker): tests get copies."""
+    return Template.build(pg, tmp_path_factory.mktemp("template"))
+
+
 @pytest.fixture
-def database_url(workdir: Path, pg: PostgresCluster | None) -> str:
+def database_url(workdir: Path, migrated: Template) -> str:
     """URL of an empty, migrated database of its own for each test."""
-    if pg is None:
-        url = f"sqlite:///{workdir / 'var' / 'test.db'}"
-    else:
-        name = f"t{os.getpid()}_{next(_db_names)}"
-        admin = make_engine(pg.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = pg.url(name)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+    return migrated.copy(workdir / "var" / "test.db")
 
 
 @pytest.fixture
@@ -93,3 +85,22 @@ def redis() -> Iterator[RedisServer]:
 def browser() -> Iterator[Browser]:
     with chromium() as instance:
         yield instance
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test runs once per database it can tell apart (`scripts/test` runs both passes).
+
+    Only the `pg` fixture (behind `database_url`, `engine`, `settings`) reads
+    NEWSLETTER_TEST_DB, so a test without it sees the same thing in both passes: the
+    PostgreSQL pass leaves it to the SQLite pass. A test marked `postgresql` brings its own
+    cluster whatever the pass: the SQLite pass leaves it to the PostgreSQL pass.
+    """
+    keep, drop = [], []
+    for item in items:
+        reaches_pg = "pg" in getattr(item, "fixturenames", ())
+        always_pg = item.get_closest_marker("postgresql") is not None
+        wanted = (reaches_pg or always_pg) if USE_POSTGRES else not always_pg
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -36,6 +36,7 @@ from mailer.core.settings import Settings
 from mailer.readers.links import Purpose, Signer, Token
 from subscribers.db import make_engine
 from subscribers.models import MailingList, Subscriber
+from tests.fixtures.clock import advance
 from tests.fixtures.fake_sendgrid import FakeSendGrid, fake_sendgrid
 from tests.fixtures.services import (
     PostgresCluster,
@@ -45,12 +46,13 @@ from tests.fixtures.services import (
     redis_server,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.postgresql]
 
 NEWSLETTER = str(Path(sys.executable).parent / "newsletter")
 SECRET_KEY = "production-test-secret-key-0123456789abcdef"
 BATCH_SIZE = 4
 READERS = 40  # 10 batches of 4
+LEAD = timedelta(minutes=30)  # a scheduled send's lead: never reached by the wall clock
 ISSUE = """---
 subject: Production test issue
 preheader: Sent by many processes
@@ -315,14 +317,16 @@ def test_production_topology(
     post_events(base, key, [event(bouncer, "bounce", type="bounce", status="5.1.1")])
     wait_until(lambda: subscriber_status(dep, bouncer) == "bounced", 30, "the bounce to apply")
 
-    at = (datetime.now(UTC) + timedelta(seconds=12)).isoformat(timespec="seconds")
+    # Far enough ahead for any load; then the schedule moves forward (tests/fixtures/clock.py).
+    at = (datetime.now(UTC) + LEAD).isoformat(timespec="seconds")
     send_id = int(dep.run("send", "issue.md", "--list", "weekly", "--at", at).split()[0])
     assert status(dep, send_id)["state"] == "scheduled"
+    engine = make_engine(dep.env["DATABASE_URL"])
+    advance(engine, [send_id], LEAD)
 
     # Only the scheduler starts it; once the first batch is accepted, the reader with the
     # highest id (the last batch) unsubscribes with the RFC 8058 one-click POST.
     wait_until(lambda: sendgrid.recipients(), 60, "the scheduler to start the send")
-    engine = make_engine(dep.env["DATABASE_URL"])
     subscriber_id, list_id, link_key = ids(engine, unsubscriber_email)
     token = Signer(SECRET_KEY).make(
         Token(Purpose.UNSUBSCRIBE, subscriber_id, list_id, send_id=send_id, key=link_key)

@@ -38,11 +38,12 @@ def test_every_recipient_of_the_segment_exactly_once_nobody_else_and_leavers_ski
     with transaction(engine) as session:  # gone before the send: never in its audience
         unsubscribe_everywhere(session, subscriber_id(engine, 1), "test")
         unsubscribe_from_list(session, subscriber_id(engine, 3), list_id, "test")
-    with fake_sendgrid(delay=0.4) as sg:
+    # Slow enough answers that the pause lands mid-send even on a loaded machine.
+    with fake_sendgrid(delay=1.0) as sg:
         env = send_env(settings, redis, sg, SEND_BATCH_SIZE=20)
         with workers(env, workdir, count=2):
             send_id = start_send(env, workdir, "--list", "weekly", "--segment", 'tags has "odd"')
-            wait_state(engine, send_id, ("sending",), timeout=30)
+            wait_state(engine, send_id, ("sending",), timeout=90)
             send_control.pause(engine, send_id)  # in-process: the CLI would start too slowly
             pending = batch_seqs(engine, send_id, "pending")
             frozen = audience_of(engine, send_id)
