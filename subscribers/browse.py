@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, or_, select
+import orjson
+from sqlalchemy import ColumnElement, Row, and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from subscribers.errors import SubscriberError
@@ -93,10 +95,50 @@ def page_subscribers(
                 Subscriber.name.ilike(pattern, escape="\\"),
             )
         )
-    rows = session.execute(query.limit(limit + 1)).all()
+    rows = session.execute(query.add_columns(*_names(session)).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(_profiles(session, rows), str(rows[-1].id) if more else None)
+    items = [
+        Profile(
+            r.email, r.name, r.status, r.timezone, _listed(r.lists), _listed(r.tags), r.attrs,
+            r.created_at,
+        )
+        for r in rows
+    ]  # fmt: skip
+    return Page(items, str(rows[-1].id) if more else None)
+
+
+def _names(session: Session) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Each person's subscribed lists and tags as one value each, inside the page's own query:
+    two index lookups per row cost less than two more queries with a 100-item IN list."""
+    if session.get_bind().dialect.name == "sqlite":
+        lists, tags = (
+            func.json_group_array(MailingList.name),
+            func.json_group_array(SubscriberTag.tag),
+        )
+    else:  # sorted here, in the database's own order, like the profiles' ORDER BY
+        lists = func.array_agg(aggregate_order_by(MailingList.name, MailingList.name))
+        tags = func.array_agg(aggregate_order_by(SubscriberTag.tag, SubscriberTag.tag))
+    on_lists = (
+        select(lists)
+        .select_from(Membership)
+        .join(MailingList, MailingList.id == Membership.list_id)
+        .where(Membership.subscriber_id == Subscriber.id)
+        .where(Membership.status == MembershipStatus.SUBSCRIBED)
+    )
+    tagged = select(tags).where(SubscriberTag.subscriber_id == Subscriber.id)
+    return (
+        on_lists.scalar_subquery().label("lists"),
+        tagged.scalar_subquery().label("tags"),
+    )
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    """SQLite's JSON array (unordered; sorted in code-point order, SQLite's own) or
+    PostgreSQL's array (already sorted); no rows is an empty list."""
+    if value is None:
+        return []
+    return sorted(orjson.loads(value)) if isinstance(value, str) else list(value)
 
 
 def escape_like(text: str) -> str:
