@@ -11,8 +11,8 @@ clients in a closed loop (bench/loadgen.py: each client has one kept-alive conne
 sends its next request when the last answer is fully read; latency is from writing the
 request to reading the answer's last byte, queueing in the server included):
 1. `GET /api/v1/subscribers?list=bench&limit=100&cursor=RANDOM`: a page of 100 from anywhere;
-2. `POST /api/v1/segments/count` with four expressions asked over and over, after one
-   untimed ask of each (identical asks share one computation per server process: fresh for
+2. `POST /api/v1/segments/count` with four expressions asked over and over, after an untimed
+   round of `--clients` asks (identical asks share one computation per server process: fresh for
    SEGMENT_COUNT_CACHE_SECONDS, then answered while refreshed in the background up to
    SEGMENT_COUNT_STALE_SECONDS; a worker that has not computed one yet computes it);
 3. the same with every expression different, so nothing is shared: this is the database's
@@ -133,7 +133,8 @@ def measure(args: argparse.Namespace, url: str, workdir: str) -> dict[str, str]:
         closed_loop(base, pages(200, highest), args.clients, headers, raw)  # warm-up
         result = closed_loop(base, pages(args.pages, highest), args.clients, headers, raw)
         figures |= report("page of 100", result)
-        closed_loop(base, counts(len(SEGMENTS)), 1, headers, raw)  # each asked once: warm-up
+        # Untimed: one ask per client, so each server process has computed each expression.
+        closed_loop(base, counts(args.clients), args.clients, headers, raw)
         result = closed_loop(base, counts(args.counts), args.clients, headers, raw)
         figures |= report("count, 4 repeated", result)
         unique = counts(max(args.clients, args.counts // 4), unique=True)
