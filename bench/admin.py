@@ -136,10 +136,15 @@ def signed_in(url: str) -> str:
 
 
 def headers_for(base: str, cookie: str) -> dict[str, str]:
-    """The editor's session cookie and the CSRF token its pages carry (one GET, not timed)."""
+    """The editor's session cookie, and the CSRF token of the editor's page with its nonce
+    cookie (one GET, not timed)."""
     page = httpx.get(f"{base}/admin/issues/new", cookies={"nl_session": cookie}, timeout=60)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    return {"Cookie": f"nl_session={cookie}", "X-CSRF-Token": token.group(1) if token else ""}
+    nonce = page.cookies.get("nl_form", "")
+    return {
+        "Cookie": f"nl_session={cookie}; nl_form={nonce}",
+        "X-CSRF-Token": token.group(1) if token else "",
+    }
 
 
 def routes(count: int, send_ids: list[int], highest: int) -> dict[str, list[Call]]:
