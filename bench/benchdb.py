@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ sys.path.insert(0, str(REPO))
 from tests.fixtures.services import postgres_cluster  # noqa: E402
 
 KINDS = ("sqlite", "postgresql")
+Figures = dict[str, str]  # measure -> value, one column of side_by_side
+Measure = Callable[[argparse.Namespace, str, str], Figures]  # (args, url, workdir)
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +35,29 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--durable", action="store_true", help="PostgreSQL with fsync and synchronous_commit on"
     )
+
+
+def add_server_options(parser: argparse.ArgumentParser, clients: int) -> None:
+    """What the scripts that load `newsletter serve` share; --db and --durable included."""
+    parser.add_argument("--clients", type=int, default=clients)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--database-url", default=None, help="an empty database instead of --db")
+    parser.add_argument("--httpx", action="store_true", help="clients on httpx (slow client)")
+    add_db_option(parser)
+
+
+def each_database(args: argparse.Namespace, prefix: str, measure: Measure) -> None:
+    """`measure(args, url, workdir)` on --database-url, or on each --db kind, then side by side."""
+    figures: dict[str, Figures] = {}
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        if getattr(args, "database_url", None):
+            measure(args, args.database_url, workdir)
+            return
+        for kind in kinds(args.db):
+            with database(kind, Path(workdir), args.durable) as url:
+                print(f"--- {kind}")
+                figures[kind] = measure(args, url, workdir)
+    side_by_side(figures)
 
 
 def kinds(choice: str) -> list[str]:

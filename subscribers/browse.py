@@ -9,9 +9,24 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, or_, select
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from subscribers.errors import SubscriberError
@@ -23,7 +38,7 @@ from subscribers.models import (
     SubscriberTag,
 )
 from subscribers.segments import compile_segment
-from subscribers.store import check_status, find_list, normalize_email
+from subscribers.store import check_status, normalize_email
 
 MAX_PAGE = 500
 
@@ -79,29 +94,95 @@ def page_subscribers(
     """Up to `limit` people after `cursor`, in id order, filtered by list, status, text and a
     segment expression (a bad one is a SegmentError naming its column)."""
     after, limit = read_cursor(cursor), max(1, min(limit, MAX_PAGE))
-    query = select(*_COLUMNS).where(Subscriber.id > after).order_by(Subscriber.id)
-    if segment and segment.strip():
-        query = query.where(compile_segment(segment))
+    values: dict[str, Any] = {"after": after, "rows": limit + 1}
     if list_name:
-        found = find_list(session, list_name)
-        if found is None:
-            raise SubscriberError(f"list: no list named {list_name!r}")
-        member = and_(Membership.subscriber_id == Subscriber.id, Membership.list_id == found.id)
-        query = query.where(exists().where(member))
+        values["list_id"] = _list_id(session, list_name)
     if status:
-        query = query.where(Subscriber.status == check_status(status))
+        values["status"] = check_status(status)
     if q:
-        pattern = "%" + escape_like(q.strip().lower()) + "%"
+        values["pattern"] = "%" + escape_like(q.strip().lower()) + "%"
+    dialect = session.get_bind().dialect.name
+    query = _page_query(dialect, bool(list_name), bool(status), bool(q))
+    if segment and segment.strip():  # its own literals: not part of the cached shape
+        query = query.where(compile_segment(segment))
+    rows = session.execute(query, values).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        Profile(
+            r.email, r.name, r.status, r.timezone, _listed(r.lists), _listed(r.tags), r.attrs,
+            r.created_at,
+        )
+        for r in rows
+    ]  # fmt: skip
+    return Page(items, str(rows[-1].id) if more else None)
+
+
+@lru_cache(maxsize=32)
+def _page_query(dialect: str, by_list: bool, by_status: bool, by_text: bool) -> Select[Any]:
+    """The page's one statement, built once per shape (its values are bound per call)."""
+    query = select(*_COLUMNS, *_names(dialect)).where(Subscriber.id > bindparam("after"))
+    if by_list:
+        member = and_(
+            Membership.subscriber_id == Subscriber.id, Membership.list_id == bindparam("list_id")
+        )
+        query = query.where(exists().where(member))
+    if by_status:
+        query = query.where(Subscriber.status == bindparam("status"))
+    if by_text:
+        pattern = bindparam("pattern", type_=String)
         query = query.where(
             or_(
                 Subscriber.email_norm.like(pattern, escape="\\"),
                 Subscriber.name.ilike(pattern, escape="\\"),
             )
         )
-    rows = session.execute(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(_profiles(session, rows), str(rows[-1].id) if more else None)
+    return query.order_by(Subscriber.id).limit(bindparam("rows", type_=Integer))
+
+
+def _list_id(session: Session, name: str) -> int:
+    """As find_list (case-insensitive), without loading the lists as objects."""
+    wanted = name.strip().casefold()
+    for list_id, list_name in session.execute(_LISTS):
+        if list_name.casefold() == wanted:
+            return int(list_id)
+    raise SubscriberError(f"list: no list named {name!r}")
+
+
+_LISTS = select(MailingList.id, MailingList.name).order_by(MailingList.id)
+
+
+def _names(dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Each person's subscribed lists and tags as one value each, inside the page's own query:
+    two index lookups per row cost less than two more queries with a 100-item IN list."""
+    if dialect == "sqlite":
+        lists, tags = (
+            func.json_group_array(MailingList.name),
+            func.json_group_array(SubscriberTag.tag),
+        )
+    else:  # sorted here, in the database's own order, like the profiles' ORDER BY
+        lists = func.array_agg(aggregate_order_by(MailingList.name, MailingList.name))
+        tags = func.array_agg(aggregate_order_by(SubscriberTag.tag, SubscriberTag.tag))
+    on_lists = (
+        select(lists)
+        .select_from(Membership)
+        .join(MailingList, MailingList.id == Membership.list_id)
+        .where(Membership.subscriber_id == Subscriber.id)
+        .where(Membership.status == MembershipStatus.SUBSCRIBED)
+    )
+    tagged = select(tags).where(SubscriberTag.subscriber_id == Subscriber.id)
+    return (
+        on_lists.scalar_subquery().label("lists"),
+        tagged.scalar_subquery().label("tags"),
+    )
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    """SQLite's JSON array (unordered; sorted in code-point order, SQLite's own) or
+    PostgreSQL's array (already sorted); no rows is an empty list."""
+    if value is None or value == "[]":
+        return []
+    return sorted(orjson.loads(value)) if isinstance(value, str) else list(value)
 
 
 def escape_like(text: str) -> str:

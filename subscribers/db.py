@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,8 +73,15 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """One per engine: a sessionmaker builds a new Session subclass, ~1 ms each time."""
+    found = _FACTORIES.get(engine)
+    if found is None:
+        found = _FACTORIES[engine] = sessionmaker(engine, expire_on_commit=False)
+    return found
 
 
 @contextmanager

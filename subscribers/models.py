@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -91,6 +92,23 @@ class Subscriber(Base):
     def tag_names(self) -> list[str]:
         return sorted(t.tag for t in self.tags)
 
+    # Reports look up the few people a send referred or who left since it: partial indexes
+    # hold only those rows, so a million subscribers cost no full scan and little space.
+    __table_args__ = (
+        Index(
+            "ix_subscribers_referred_send",
+            "referred_send_id",
+            sqlite_where=text("referred_send_id IS NOT NULL"),
+            postgresql_where=text("referred_send_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_subscribers_unsubscribed_at",
+            "unsubscribed_at",
+            sqlite_where=text("unsubscribed_at IS NOT NULL"),
+            postgresql_where=text("unsubscribed_at IS NOT NULL"),
+        ),
+    )
+
 
 class SubscriberTag(Base):
     """One row per tag, so `tags has "x"` is an indexed lookup on any database."""
@@ -139,4 +157,13 @@ class Membership(Base):
     subscriber: Mapped[Subscriber] = relationship(back_populates="memberships")
     mailing_list: Mapped[MailingList] = relationship()
 
-    __table_args__ = (Index("ix_memberships_subscriber", "subscriber_id", "list_id"),)
+    __table_args__ = (
+        Index("ix_memberships_subscriber", "subscriber_id", "list_id"),
+        Index(
+            "ix_memberships_left",
+            "list_id",
+            "unsubscribed_at",
+            sqlite_where=text("unsubscribed_at IS NOT NULL"),
+            postgresql_where=text("unsubscribed_at IS NOT NULL"),
+        ),
+    )

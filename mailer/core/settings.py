@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     API_MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
     # Identical segment counts asked within this many seconds share one computation (0: off).
     SEGMENT_COUNT_CACHE_SECONDS: float = Field(default=5.0, ge=0)
+    # A count older than that but younger than this is answered at once and refreshed in the
+    # background (one refresh at a time); 0 or less than the above: always recomputed.
+    SEGMENT_COUNT_STALE_SECONDS: float = Field(default=60.0, ge=0)
 
     # Logs: `text` for people at a terminal, `json` (one object per line) for log collectors.
     LOG_FORMAT: Literal["text", "json"] = "text"

@@ -6,7 +6,6 @@ time) and the banner markers, so nothing here ever depends on a subscriber.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,12 +16,12 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 from mjml import mjml2html
-from premailer import Premailer
 
 from mailer.core.errors import NewsletterError
 from mailer.issue import branding as palette
 from mailer.issue import placeholders
 from mailer.issue.branding import Branding
+from mailer.issue.inliner import CachedPremailer
 from mailer.issue.lint import check
 from mailer.issue.lint import errors as lint_errors
 from mailer.issue.markup import inline_html, to_html
@@ -114,17 +113,7 @@ def _fix_aria_label(html: str, subject: str) -> str:
 
 def inline_css(html: str) -> str:
     """Move the CSS onto the elements; media queries stay in a <style> block."""
-    inliner = Premailer(
-        html,
-        strip_important=False,  # the media queries need !important to beat inline styles
-        keep_style_tags=False,
-        allow_network=False,
-        disable_validation=True,
-        # 'height="auto"' on images is invalid HTML; a CSS width of 100% must not overwrite a
-        # pixel width="180" (Outlook draws images at their width attribute).
-        disable_basic_attributes=["height", "width"],
-        cssutils_logging_level=logging.CRITICAL,
-    )
+    inliner = CachedPremailer(html)
     inlined: str = inliner.transform(pretty_print=False)
     return inlined if inlined.lstrip().lower().startswith("<!doctype") else _DOCTYPE + inlined
 

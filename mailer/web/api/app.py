@@ -24,7 +24,10 @@ def create_api(web: Web) -> FastAPI:
     )
     api.state.web = web
     api.state.settings = web.settings
-    api.state.counts = CountCache(web.settings.SEGMENT_COUNT_CACHE_SECONDS)
+    settings = web.settings
+    api.state.counts = CountCache(
+        settings.SEGMENT_COUNT_CACHE_SECONDS, stale=settings.SEGMENT_COUNT_STALE_SECONDS
+    )
     for module in (people, issues, sends):
         api.include_router(module.router)
     errors.install(api)

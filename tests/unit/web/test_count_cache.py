@@ -65,3 +65,31 @@ def test_at_most_parallel_computations_run_at_once() -> None:
     for thread in threads:
         thread.join()
     assert most[0] == 2
+
+
+def test_a_stale_count_is_answered_at_once_and_refreshed_once_in_the_background() -> None:
+    cache, calls = CountCache(ttl=0.05, stale=5), []
+    refreshed = threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        refreshed.set()
+        return len(calls)
+
+    assert cache.get("k", slow) == 1
+    refreshed.clear()
+    time.sleep(0.06)
+    began = time.monotonic()
+    assert [cache.get("k", slow) for _ in range(5)] == [1] * 5  # stale, not waited for
+    assert time.monotonic() - began < 0.15
+    assert refreshed.wait(2) and len(calls) == 2  # one refresh for the five asks
+    time.sleep(0.01)
+    assert cache.get("k", slow) == 2
+
+
+def test_too_stale_a_count_is_computed_again_before_answering() -> None:
+    cache = CountCache(ttl=0.02, stale=0.05)
+    assert cache.get("k", lambda: 1) == 1
+    time.sleep(0.07)
+    assert cache.get("k", lambda: 2) == 2
