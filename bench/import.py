@@ -109,7 +109,7 @@ def _imports(url: str, csv_path: Path, rows: int, reimport: bool) -> dict[str, s
     print(f"peak RSS before import: {peak_mb():.0f} MB")
     for run in ("import", "again")[: 2 if reimport else 1]:
         started, cpu = time.perf_counter(), cpu_seconds()
-        result = import_csv(engine, csv_path, list_name="weekly")
+        result = import_csv(engine, csv_path, list_name="weekly", create_list=True)
         elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         print(f"{run}: {elapsed:.1f} s wall, {cpu:.1f} s CPU ({rows / elapsed:,.0f} rows/s)")
         print(f"  {result.as_dict()}")
