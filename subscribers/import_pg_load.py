@@ -57,10 +57,12 @@ class Loader:
 
     def finish(self) -> Merged:
         """Load what is left, wait for it, and say what the whole import did."""
-        if self._pending:
-            self._hand_over()
-        self._collect()
-        self._pool.shutdown()
+        try:
+            if self._pending:
+                self._hand_over()
+            self._collect()
+        finally:
+            self._pool.shutdown()
         return self.merged
 
     def abort(self) -> None:

@@ -173,3 +173,24 @@ def test_chunked_merges_count_and_apply_like_one(
     # n1 is repeated: held back, merged and written last
     ids = [stored(engine, f"n{i}@example.com").id for i in (0, 3, 4, 5, 6)]
     assert ids == sorted(ids)
+
+
+def test_a_database_error_in_a_later_chunk_stores_nothing(engine: Engine, workdir: Path) -> None:
+    """The loader thread's error reaches the importer and rolls the whole import back on
+    PostgreSQL (SQLite keeps the batches it committed before the failing one)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE subscribers ADD CONSTRAINT boom CHECK (name <> 'B')")
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON subscribers WHEN NEW.name = 'B' "
+                "BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+    names = ["A"] * 7 + ["B"] + ["A"] * 2
+    rows = "".join(f"e{i}@example.com,{name}\n" for i, name in enumerate(names))
+    path = write(workdir / "e.csv", "email,name\n" + rows)
+    with pytest.raises(Exception, match="boom"):
+        import_csv(engine, path, batch_rows=3, chunk_rows=3)
+    with transaction(engine) as session:
+        count = session.scalar(select(func.count()).select_from(Subscriber))
+    assert count == (0 if engine.dialect.name == "postgresql" else 6)
