@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from subscribers.errors import SubscriberError
 from subscribers.formulas import neutralise, restore
+from subscribers.import_pg_load import _json
 from subscribers.import_rows import parse_record
 from subscribers.numbers import parse_number
 
@@ -45,3 +48,17 @@ def test_guarded_core_cells_and_tags_come_back_as_written() -> None:
 def test_bad_records_say_what_is_wrong(fields: list[str], reason: str) -> None:
     with pytest.raises(SubscriberError, match=reason):
         parse_record(4, NAMES, fields)
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [{"plan": "pro", "score": 7}, {"k": 'é"\\\n\u2028 x', "f": 1.5e300, "z": -0.0, "n": 2**53}],
+)
+def test_attributes_go_to_copy_as_json_dumps_writes_them(attrs: dict[str, object]) -> None:
+    assert _json(attrs) == json.dumps(attrs, ensure_ascii=False)
+    assert json.loads(_json(attrs)) == attrs
+
+
+def test_a_long_tag_is_named_in_the_error() -> None:
+    with pytest.raises(SubscriberError, match="tag longer than 100 characters: 'yyyy"):
+        parse_record(5, NAMES, ["a@example.com", "", "ok;" + "y" * 101 + ";" + "z" * 101, ""])
