@@ -1,4 +1,5 @@
-"""Streaming CSV import: checked rows written in batches, each batch one transaction of bulk SQL.
+"""Streaming CSV import: checked rows written in batches (SQLite: each batch one transaction of
+bulk SQL; PostgreSQL: one transaction, COPY and a set-based merge per chunk, `import_pg_load`).
 
 Rows naming the same email are merged before anything is written (later non-empty cells win,
 tags and attributes add up), so importing the same file twice changes nothing the second time.
