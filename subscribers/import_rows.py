@@ -73,6 +73,26 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
     rest goes through `restore` and `parse_number`."""
     if len(fields) != len(names):
         raise SubscriberError(f"{len(fields)} fields, but the header has {len(names)}")
+    values, attrs = _cells(names, fields)
+    name_value = values.get("name")
+    if name_value is not None and len(name_value) > MAX_NAME:
+        raise SubscriberError(f"name longer than {MAX_NAME} characters")
+    timezone, status = values.get("timezone"), values.get("status")
+    email = check_email(values.get("email", ""))
+    return Row(
+        line,
+        email,
+        email.lower(),  # normalize_email: check_email has already trimmed it
+        name_value,
+        _tags(values["tags"]) if "tags" in values else _NO_TAGS,
+        check_timezone(timezone) if timezone else None,
+        check_status(status) if status else None,
+        attrs,
+    )
+
+
+def _cells(names: list[str], fields: list[str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The record's non-empty cells: the core columns' text, and the attributes."""
     values: dict[str, str] = {}
     attrs: dict[str, Any] = {}
     column = 0
@@ -91,21 +111,7 @@ def parse_record(line: int, names: list[str], fields: list[str]) -> Row:
             values[name] = value
         else:
             attrs[name] = _attr_value(value)
-    name_value = values.get("name")
-    if name_value is not None and len(name_value) > MAX_NAME:
-        raise SubscriberError(f"name longer than {MAX_NAME} characters")
-    timezone, status = values.get("timezone"), values.get("status")
-    email = check_email(values.get("email", ""))
-    return Row(
-        line,
-        email,
-        email.lower(),  # normalize_email: check_email has already trimmed it
-        name_value,
-        _tags(values["tags"]) if "tags" in values else _NO_TAGS,
-        check_timezone(timezone) if timezone else None,
-        check_status(status) if status else None,
-        attrs,
-    )
+    return values, attrs
 
 
 _NO_TAGS: frozenset[str] = frozenset()
