@@ -112,7 +112,8 @@ def _records(path: Path, stream: io.TextIOWrapper, delimiter: str) -> Records:
         except csv.Error as exc:
             raise SubscriberError(f"{path}: line {start}: unreadable CSV ({exc})") from None
         line = reader.line_num + 1  # reader counts from the line after the header
-        if any(field.strip() for field in fields):
+        # a blank record is skipped; most records show it by their first field already
+        if (fields and fields[0].strip()) or any(field.strip() for field in fields):
             yield start, fields
 
 

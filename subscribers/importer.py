@@ -1,4 +1,5 @@
-"""Streaming CSV import: checked rows written in batches, each batch one transaction of bulk SQL.
+"""Streaming CSV import: checked rows written in batches (SQLite: each batch one transaction of
+bulk SQL; PostgreSQL: one transaction, COPY and a set-based merge per chunk, `import_pg_load`).
 
 Rows naming the same email are merged before anything is written (later non-empty cells win,
 tags and attributes add up), so importing the same file twice changes nothing the second time.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from subscribers import import_db, import_pg
+from subscribers import import_db
 from subscribers.csvio import (
     Header,
     Records,
@@ -31,6 +32,7 @@ from subscribers.csvio import (
     rejected_path,
 )
 from subscribers.errors import SubscriberError
+from subscribers.import_pg_load import CHUNK_ROWS, Loader
 from subscribers.import_rows import UPDATED, Row, apply_row, merge_rows, new_person, parse_record
 
 BATCH_ROWS = 5000
@@ -62,6 +64,7 @@ class _Run:
     header: Header
     rejected: RejectedFile
     repeated: set[int]  # hashes of emails seen more than once
+    chunk_rows: int
     result: ImportResult = field(default_factory=ImportResult)
     # merged rows of repeated emails, with how many file rows each stands for
     held: dict[str, tuple[Row, int]] = field(default_factory=dict)
@@ -74,10 +77,12 @@ def import_csv(
     progress: Progress | None = None,
     batch_rows: int = BATCH_ROWS,
     create_list: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportResult:
     """Import a subscriber CSV; every data row ends up added, updated, unchanged or rejected.
 
-    An unknown `list_name` is refused before any row is read, unless `create_list`."""
+    An unknown `list_name` is refused before any row is read, unless `create_list`.
+    `chunk_rows`: how many rows PostgreSQL merges at a time while the next are parsed."""
     if not path.is_file():
         raise SubscriberError(f"{path}: no such file")
     check_utf8(path)
@@ -88,7 +93,7 @@ def import_csv(
         header, records = read_header(path, text)
         list_id = import_db.list_id(engine, list_name, create_list) if list_name else None
         rejected = RejectedFile(rejected_path(path), header)
-        run = _Run(engine, list_id, header, rejected, repeated)
+        run = _Run(engine, list_id, header, rejected, repeated, chunk_rows)
         try:
             with _sink(run) as write:
                 for batch in _batches(records, batch_rows):
@@ -161,30 +166,30 @@ def _write_held(run: _Run, batch_rows: int, write: Callable[[Written], None]) ->
 
 @contextmanager
 def _sink(run: _Run) -> Iterator[Callable[[Written], None]]:
-    """Where checked rows go: per-batch transactions on SQLite, one COPY + merge on PostgreSQL."""
+    """Where checked rows go: per-batch transactions on SQLite; on PostgreSQL one transaction
+    that a loader thread COPYs and merges into, chunk by chunk, while the next is parsed."""
     if run.engine.dialect.name != "postgresql":
         yield partial(_write, run)
         return
     with run.engine.begin() as conn:
-        stage = import_pg.Stage(conn)
+        loader = Loader(conn, run.list_id, run.chunk_rows)
         try:
-            yield partial(_stage, run, stage)
+            yield partial(_stage, run, loader)
         except BaseException:
-            stage.close(failed=True)
+            loader.abort()
             raise
-        stage.close()
-        merged = import_pg.merge(conn, run.list_id)
+        merged = loader.finish()
     run.result.added += merged.added
     run.result.updated += merged.updated
     run.result.unchanged += merged.unchanged
     run.result.status_kept += merged.status_kept
 
 
-def _stage(run: _Run, stage: import_pg.Stage, rows: Written) -> None:
+def _stage(run: _Run, loader: Loader, rows: Written) -> None:
     for _row, count in rows:
         run.result.unchanged += count - 1
         run.result.duplicates += count - 1
-    stage.write([row for row, _ in rows])
+    loader.write([row for row, _ in rows])
 
 
 def _write(run: _Run, rows: Written) -> None:

@@ -82,10 +82,15 @@ class Subscriber(Base):
     link_key: Mapped[int] = mapped_column(Integer, default=new_link_key)
 
     tags: Mapped[list[SubscriberTag]] = relationship(
-        back_populates="subscriber", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="subscriber",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        primaryjoin="Subscriber.id == foreign(SubscriberTag.subscriber_id)",
     )
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="subscriber", cascade="all, delete-orphan"
+        back_populates="subscriber",
+        cascade="all, delete-orphan",
+        primaryjoin="Subscriber.id == foreign(Membership.subscriber_id)",
     )
 
     @property
@@ -115,12 +120,13 @@ class SubscriberTag(Base):
 
     __tablename__ = "subscriber_tags"
 
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key (like memberships): AFTER DELETE triggers (migration 0010) keep the cascade.
+    subscriber_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)  # stored lower-cased
 
-    subscriber: Mapped[Subscriber] = relationship(back_populates="tags")
+    subscriber: Mapped[Subscriber] = relationship(
+        back_populates="tags", primaryjoin="foreign(SubscriberTag.subscriber_id) == Subscriber.id"
+    )
 
     __table_args__ = (Index("ix_subscriber_tags_tag", "tag", "subscriber_id"),)
 
@@ -143,19 +149,22 @@ class Membership(Base):
 
     __tablename__ = "memberships"
 
-    list_id: Mapped[int] = mapped_column(
-        ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True
-    )
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign keys: checking them was most of inserting a million memberships on PostgreSQL.
+    # AFTER DELETE triggers on subscribers and lists (migration 0010) keep the cascade.
+    list_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.SUBSCRIBED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsubscribe_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
-    subscriber: Mapped[Subscriber] = relationship(back_populates="memberships")
-    mailing_list: Mapped[MailingList] = relationship()
+    subscriber: Mapped[Subscriber] = relationship(
+        back_populates="memberships",
+        primaryjoin="foreign(Membership.subscriber_id) == Subscriber.id",
+    )
+    mailing_list: Mapped[MailingList] = relationship(
+        primaryjoin="foreign(Membership.list_id) == MailingList.id"
+    )
 
     __table_args__ = (
         Index("ix_memberships_subscriber", "subscriber_id", "list_id"),

@@ -123,9 +123,10 @@ def test_a_file_broken_halfway_writes_nothing(engine: Engine, workdir: Path) -> 
     assert count == 0
 
 
-def test_an_import_stopped_halfway(engine: Engine, workdir: Path) -> None:
-    """SQLite keeps the batches it committed; on PostgreSQL the COPY is abandoned and the one
-    transaction rolled back, so nothing of the stopped import is stored."""
+@pytest.mark.parametrize("chunk_rows", [2, 50_000])
+def test_an_import_stopped_halfway(engine: Engine, workdir: Path, chunk_rows: int) -> None:
+    """SQLite keeps the batches it committed; on PostgreSQL the chunk in flight is waited for
+    and the one transaction rolled back, so nothing of the stopped import is stored."""
     rows = "".join(f"s{i}@example.com,S\n" for i in range(12))
     path = write(workdir / "stop.csv", "email,name\n" + rows)
 
@@ -133,8 +134,63 @@ def test_an_import_stopped_halfway(engine: Engine, workdir: Path) -> None:
         raise KeyboardInterrupt  # the operator's Ctrl-C after the first batch
 
     with pytest.raises(KeyboardInterrupt):
-        import_csv(engine, path, progress=stop, batch_rows=5)
+        import_csv(engine, path, progress=stop, batch_rows=5, chunk_rows=chunk_rows)
     with transaction(engine) as session:
         count = session.scalar(select(func.count()).select_from(Subscriber))
     assert count == (0 if engine.dialect.name == "postgresql" else 5)
     assert import_csv(engine, path).rows == 12  # and the connection is usable again
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 50_000])
+def test_chunked_merges_count_and_apply_like_one(
+    engine: Engine, workdir: Path, chunk_rows: int
+) -> None:
+    """PostgreSQL merges a chunk while the next is parsed: the same counts, rejects with their
+    own lines, ids in file order, repeated emails merged across chunks (SQLite ignores it)."""
+    with transaction(engine) as session:
+        add_subscriber(session, "old@example.com", name="Old", tags=["t"])
+        gone = add_subscriber(session, "gone@example.com", name="Gone")
+        suppress(session, gone.id, Status.UNSUBSCRIBED, "asked")
+    lines = ["email,name,tags,status"]
+    lines += [f"n{i}@example.com,N{i},t{i % 2}," for i in range(7)]
+    lines[3] = "not an email,X,,"  # line 4
+    lines += ["old@example.com,Old,t;u,", "gone@example.com,,,active", "N1@example.com,,z,"]
+    lines += ["n9@example.com,N9,,nonsense"]  # line 12
+    path = write(workdir / "c.csv", "\n".join(lines) + "\n")
+    result = import_csv(
+        engine, path, "weekly", batch_rows=2, create_list=True, chunk_rows=chunk_rows
+    )
+    assert result.as_dict() | {"rejected_file": None} == {
+        "rows": 11, "added": 6, "updated": 2, "unchanged": 1, "rejected": 2,
+        "rejected_file": None, "duplicates": 1, "status_kept": 1,
+    }  # fmt: skip
+    rejected = (workdir / "c.rejected.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in rejected[1:]] == ["4", "12"]
+    assert stored(engine, "gone@example.com").status == Status.UNSUBSCRIBED
+    assert stored(engine, "old@example.com").tag_names == ["t", "u"]
+    assert stored(engine, "n1@example.com").tag_names == ["t1", "z"]
+    assert len(memberships(engine)) == 8
+    # n1 is repeated: held back, merged and written last
+    ids = [stored(engine, f"n{i}@example.com").id for i in (0, 3, 4, 5, 6)]
+    assert ids == sorted(ids)
+
+
+def test_a_database_error_in_a_later_chunk_stores_nothing(engine: Engine, workdir: Path) -> None:
+    """The loader thread's error reaches the importer and rolls the whole import back on
+    PostgreSQL (SQLite keeps the batches it committed before the failing one)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE subscribers ADD CONSTRAINT boom CHECK (name <> 'B')")
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER boom BEFORE INSERT ON subscribers WHEN NEW.name = 'B' "
+                "BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+    names = ["A"] * 7 + ["B"] + ["A"] * 2
+    rows = "".join(f"e{i}@example.com,{name}\n" for i, name in enumerate(names))
+    path = write(workdir / "e.csv", "email,name\n" + rows)
+    with pytest.raises(Exception, match="boom"):
+        import_csv(engine, path, batch_rows=3, chunk_rows=3)
+    with transaction(engine) as session:
+        count = session.scalar(select(func.count()).select_from(Subscriber))
+    assert count == (0 if engine.dialect.name == "postgresql" else 6)
