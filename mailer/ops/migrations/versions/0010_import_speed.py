@@ -10,14 +10,16 @@ deleted. AFTER DELETE triggers keep exactly that cascade, as migration 0007 did 
 send_recipients; docs/scaling.md says why.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"  # after any SQLite batch rebuild of subscribers/lists: it drops triggers
+down_revision = (
+    "0009"  # last, after any SQLite batch rebuild of subscribers or lists (it drops triggers)
+)
 branch_labels = None
 depends_on = None
 
