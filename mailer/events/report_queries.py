@@ -186,7 +186,9 @@ def top_links(session: Session, send_id: int, limit: int = 10) -> list[Link]:
 
 def hourly(session: Session, send: Send) -> list[Counter[str]]:
     """Events per hour and kind over the first HOURS hours after the send started."""
-    start = report_start(send)
+    # SendGrid stamps events in whole seconds: an event in the send's first second would
+    # otherwise fall before a start that has microseconds.
+    start = report_start(send).replace(microsecond=0)
     bucket = _hour_bucket(session, start)
     rows = session.execute(
         select(bucket, Event.event, func.count())

@@ -13,6 +13,7 @@ go to docs/.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -22,9 +23,20 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Site, sign_in
+from tests.fixtures.browser import artifact_path
 
 pytestmark = pytest.mark.browser
+# The editor's screenshots in docs/ are re-taken when asked (UPDATE_SCREENSHOTS=1), so a test
+# run leaves the checkout as it found it; otherwise they go to test-artifacts/.
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def screenshot_path(name: str) -> Path:
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        return DOCS / name
+    return artifact_path(name)
+
+
 ISSUE = """---
 subject: Workspace weekly
 preheader: Written in the browser
@@ -55,10 +67,9 @@ def test_an_editor_writes_tests_schedules_and_sends(browser: Browser, site: Site
     expect(phone.get_by_text("Lead story").first).to_be_visible(timeout=15_000)
     expect(warnings).not_to_contain_text("alt text", timeout=15_000)
     expect(page.locator("[data-save-state]")).to_contain_text("version 2", timeout=15_000)
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "workspace-editor-1280.png"))
+    page.screenshot(path=str(screenshot_path("workspace-editor-1280.png")))
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(DOCS / "workspace-editor-390.png"))
+    page.screenshot(path=str(screenshot_path("workspace-editor-390.png")))
     page.set_viewport_size({"width": 1280, "height": 900})
 
     _break_and_mend_the_draft(page)

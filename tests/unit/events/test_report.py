@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from mailer.cli.main import app
-from mailer.core.models import Forward, OutboxMessage, RecipientState, SendRecipient
+from mailer.core.models import Forward, OutboxMessage, RecipientState, Send, SendRecipient
 from mailer.core.settings import Settings
 from mailer.events.intake import parse_batch, store_post
 from mailer.events.policy import PolicyConfig
@@ -190,6 +190,19 @@ def test_hourly_histogram_covers_the_first_48_hours(engine: Engine, constructed:
     )
     # 31 events in all; the open at hour 50 is outside the chart.
     assert sum(row["total"] for row in hourly) == 30
+
+
+def test_an_event_in_the_first_second_of_the_send_is_on_the_chart(engine: Engine) -> None:
+    """SendGrid stamps events in whole seconds; a send starts at any fraction of one."""
+    issue = make_send(engine, ["early@example.com"])
+    with transaction(engine) as session:
+        session.get_one(Send, issue.send_id).started_at = STARTED + timedelta(milliseconds=700)
+    sid = issue.subscribers["early@example.com"]
+    _store(
+        engine,
+        [tagged("delivered", "early@example.com", issue.send_id, sid, issue.list_id, timestamp=T0)],
+    )
+    assert _report(engine, issue.send_id)["hourly"][0]["delivered"] == 1
 
 
 def test_warnings_past_the_bounce_and_complaint_limits(
