@@ -19,6 +19,7 @@ from mailer.core.settings import Settings
 from mailer.ops.migrate import upgrade
 from subscribers.db import make_engine
 from tests.fixtures.browser import chromium
+from tests.fixtures.dbtemplate import migrated_sqlite
 from tests.fixtures.services import PostgresCluster, RedisServer, postgres_cluster, redis_server
 
 USE_POSTGRES = os.environ.get("NEWSLETTER_TEST_DB", "sqlite") == "postgresql"
@@ -48,14 +49,13 @@ def pg() -> Iterator[PostgresCluster | None]:
 def database_url(workdir: Path, pg: PostgresCluster | None) -> str:
     """URL of an empty, migrated database of its own for each test."""
     if pg is None:
-        url = f"sqlite:///{workdir / 'var' / 'test.db'}"
-    else:
-        name = f"t{os.getpid()}_{next(_db_names)}"
-        admin = make_engine(pg.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = pg.url(name)
+        return migrated_sqlite(workdir / "var" / "test.db")
+    name = f"t{os.getpid()}_{next(_db_names)}"
+    admin = make_engine(pg.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = pg.url(name)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
