@@ -60,7 +60,14 @@ MODULES: dict[str, list[str]] = {
     ],
 }
 LINKED = ("mailer", "subscribers", "tests", "templates", "examples")
-STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
+STATUS: dict[int | None, str] = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+}
 STATUS |= {36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
 STATUS |= {37: "caught by type check", None: "not checked"}
 DETECTED = ("killed", "timeout", "caught by type check")
