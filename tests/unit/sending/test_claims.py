@@ -101,3 +101,34 @@ def test_more_than_500_leavers_of_one_batch_are_all_skipped(engine: Engine, cfg:
         )
         states = {sid: state for sid, state in rows}
     assert states == {sid: RecipientState.SKIPPED for sid in gone} | {502: RecipientState.SENT}
+
+
+def test_the_reaper_judges_a_silent_request_s_own_recipients_only(
+    engine: Engine, cfg: Settings
+) -> None:
+    """Two sends, each with a batch 0 in the middle of its request: only the one past its lease
+    turns uncertain, and only its own people with it (batch numbers repeat across sends)."""
+    silent, busy = started_send(engine, cfg, 20), started_send_again(engine, cfg)
+    fresh = T0 + timedelta(seconds=50)
+    old, new = batches.claim_next(engine, silent, T0), batches.claim_next(engine, busy, fresh)
+    assert old is not None and new is not None and old.seq == new.seq == 0
+    assert batches.mark_requesting(engine, old, T0) and batches.mark_requesting(engine, new, fresh)
+    assert batch_repair.reap_stale(engine, T0 + timedelta(seconds=LEASE + 1), LEASE) == (0, 1)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(SendRecipient.send_id, SendRecipient.batch_seq, SendRecipient.state)
+        ).all()
+        judged = conn.execute(select(Batch.send_id, Batch.seq, Batch.state)).all()
+    people = {(send, seq, state) for send, seq, state in rows}
+    assert people == {
+        (silent, 0, RecipientState.UNCERTAIN),
+        (silent, 1, RecipientState.QUEUED),
+        (busy, 0, RecipientState.QUEUED),
+        (busy, 1, RecipientState.QUEUED),
+    }
+    assert set(judged) == {
+        (silent, 0, BatchState.UNCERTAIN),
+        (silent, 1, BatchState.PENDING),
+        (busy, 0, BatchState.CLAIMED),
+        (busy, 1, BatchState.PENDING),
+    }
