@@ -28,6 +28,7 @@ SENDING_TESTS = [
     "tests/unit/sending/test_batch_records.py",
     "tests/unit/sending/test_batch_loading.py",
     "tests/unit/sending/test_claims.py",
+    "tests/unit/sending/test_runner.py",
 ]
 # module -> the fast unit tests that judge its mutants
 MODULES: dict[str, list[str]] = {
