@@ -39,6 +39,14 @@ def started_send(engine: Engine, cfg: Settings, people: int, batch_size: int = 1
     return send_id
 
 
+def started_send_again(engine: Engine, cfg: Settings) -> int:
+    """A second send of the same issue to "weekly" (after `started_send`), started at T0."""
+    list_id, _ = check_audience(engine, "weekly", None)
+    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0, again=True)
+    start_send(engine, send_id, T0, 10, "UTC")
+    return send_id
+
+
 def seed(engine: Engine, count: int, list_name: str = "weekly", **per: Any) -> int:
     """`count` active subscribers on one list; tag "odd" on odd numbers; zone from `per`."""
     zones: Callable[[int], str | None] = per.get("zone", lambda i: None)

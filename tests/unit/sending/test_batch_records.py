@@ -11,21 +11,19 @@ from sqlalchemy import Engine, select, update
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
 from mailer.core.settings import Settings
 from mailer.sending import batch_repair, batches
-from mailer.sending import state as sends
-from mailer.sending.create import check_audience, create_send
 from mailer.sending.pipeline import run_send, seconds_until_claimable, utcnow
 from mailer.sending.plan import RetryPolicy
 from mailer.transport.base import PermanentFailure, TemporaryFailure
 from subscribers.db import transaction
 from subscribers.status import unsubscribe_everywhere
 from tests.unit.sending.helpers import (
-    ISSUE,
     T0,
     Clock,
     ScriptedTransport,
     emails,
     runtime,
     started_send,
+    started_send_again,
 )
 
 
@@ -214,13 +212,6 @@ def test_without_retry_after_a_temporary_failure_waits_only_the_backoff(
     state, finished, error = batch_rows(engine, second)[0]
     assert (state, finished) == (BatchState.FAILED, clock())
     assert error is not None and error.startswith("gave up after 1 attempts")
-
-
-def started_send_again(engine: Engine, cfg: Settings) -> int:
-    list_id, _ = check_audience(engine, "weekly", None)
-    send_id = create_send(engine, cfg, ISSUE, list_id, None, None, False, T0, again=True)
-    sends.start_send(engine, send_id, T0, 10, "UTC")
-    return send_id
 
 
 def test_the_wait_until_more_work_counts_this_send_s_pending_batches_only(

@@ -12,9 +12,10 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from mailer.core.models import Batch, BatchState, RecipientState, Send, SendRecipient
@@ -184,3 +185,59 @@ def test_people_suppressed_after_the_freeze_are_not_mailed(engine: Engine, cfg: 
             ).scalars()
         )
     assert skipped == {ids[address] for address in left}
+
+
+@dataclass
+class Rival:
+    """Another claimer that holds every pending batch at the instant of the first `holds`
+    claims on `engine` and lets them go right after: its claim transaction rolled back, or (on
+    PostgreSQL) its row locks made SKIP LOCKED pass over every candidate. Played inside the
+    claimer's own transaction (a savepoint), because SQLite never lets two claims interleave.
+    """
+
+    holds: int
+    claims: int = 0
+    release: bool = False
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if self.release:  # the next statement after a held claim: the rival lets go
+            cursor.execute("ROLLBACK TO SAVEPOINT rival")
+            self.release = False
+        if not statement.lstrip().startswith(f"UPDATE {Batch.__tablename__} "):
+            return
+        self.claims += 1
+        if self.claims <= self.holds:
+            taken = update(Batch).where(Batch.state == BatchState.PENDING)
+            taken = taken.values(state=BatchState.CLAIMED, worker_id="rival")
+            cursor.execute("SAVEPOINT rival")
+            cursor.execute(str(taken.compile(conn, compile_kwargs={"literal_binds": True})))
+            self.release = True
+
+
+@pytest.mark.parametrize("holds", [1, 5])
+def test_a_claimer_that_loses_the_race_tries_again_while_batches_are_pending(
+    engine: Engine, cfg: Settings, database_url: str, holds: int
+) -> None:
+    """claim_next's candidate is taken under its feet `holds` times in a row; batches are still
+    pending, so it must try again and get one rather than report "nothing left"."""
+    send_id = started_send(engine, cfg, 20)  # batches 0 and 1
+    claimer = make_engine(database_url)
+    rival = Rival(holds)
+    event.listen(claimer, "before_cursor_execute", rival)
+    try:
+        claim = batches.claim_next(claimer, send_id, T0)
+    finally:
+        event.remove(claimer, "before_cursor_execute", rival)
+        claimer.dispose()
+    assert rival.claims == holds + 1  # it lost `holds` times, then won
+    assert claim is not None and claim.seq == 0
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Batch.seq, Batch.state, Batch.worker_id, Batch.attempts)
+            .where(Batch.send_id == send_id)
+            .order_by(Batch.seq)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (0, BatchState.CLAIMED, claim.token, 1),  # the rival's hold left no trace
+        (1, BatchState.PENDING, None, 0),
+    ]

@@ -55,14 +55,17 @@ def test_every_bad_row_kind_is_rejected_with_line_and_reason(engine: Engine, wor
         f"name@example.com,{'n' * 201},,,\n"  # 10
         "\n"  # 11: a blank line is not a row
         "bob@example.com,Bob,,,pending\n"  # 12
-        ",,,,\n",  # 13: nor is a row of empty cells
+        ",,,,\n"  # 13: nor is a row of empty cells
+        "nul@example.com,Nu\x00l,,,\n"  # 14
+        f"long@example.com,{'n' * 200},,,\n"  # 15: exactly the longest name
+        "anon@example.com,,,,\n",  # 16: no name at all
     )
     result = import_csv(engine, path)
-    assert (result.rows, result.added, result.rejected) == (10, 2, 8)
+    assert (result.rows, result.added, result.rejected) == (13, 4, 9)
     assert adds_up(result)
     assert result.rejected_file == str(workdir / "people.rejected.csv")
     reasons = {int(row["line"]): row["reason"] for row in rejected_rows(result)}
-    assert set(reasons) == {3, 4, 5, 6, 7, 8, 9, 10}
+    assert set(reasons) == {3, 4, 5, 6, 7, 8, 9, 10, 14}
     assert reasons[3] == "missing email"
     assert "invalid email 'not-an-email'" in reasons[4]
     assert "unknown timezone 'Mars/Olympus'" in reasons[5]
@@ -71,6 +74,11 @@ def test_every_bad_row_kind_is_rejected_with_line_and_reason(engine: Engine, wor
     assert reasons[8] == "6 fields, but the header has 5"
     assert "tag longer than 100" in reasons[9]
     assert "name longer than 200" in reasons[10]
+    assert reasons[14] == "column 2 holds a NUL character"
+    assert (person(engine, "long@example.com").name, person(engine, "anon@example.com").name) == (
+        "n" * 200,
+        "",
+    )
     first = rejected_rows(result)[0]
     assert first["email"] == "" and first["name"] == "No Email"  # the original columns follow
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 
 from subscribers.db import transaction
 from subscribers.models import Membership, MembershipStatus, Subscriber, SubscriberTag
-from subscribers.segments import Record, compile_segment, evaluate, parse
-from subscribers.store import get_or_create_list
+from subscribers.segments import Record, attr_present, compile_segment, evaluate, parse
+from subscribers.store import add_subscriber, get_or_create_list
 
 WORDS = ["a", "A", "b", "é", "%", "_", "x1", "ann", "Zed", "10", "9", ".", "@"]
 TAGS = ["red", "blue", "green"]
@@ -144,3 +144,20 @@ def test_sql_and_reference_evaluator_pick_the_same_people(engine: Engine) -> Non
         assert found == expected, expr
 
     check()
+
+
+def test_attr_present_finds_whoever_has_the_key_whatever_its_value(engine: Engine) -> None:
+    """What the segment hints ask before warning of an unknown key (mutation run: no test
+    covered it); a falsy or null value still counts as having the key."""
+    people: dict[str, dict[str, Any]] = {
+        "a": {"plan": "pro"},
+        "b": {"plan": 0},
+        "c": {"plan": None},
+        "d": {"city": "Paris"},
+    }
+    with transaction(engine) as session:
+        for who, attrs in people.items():
+            add_subscriber(session, f"{who}@example.org", who, [], [], attrs, None)
+        found = set(session.scalars(select(Subscriber.name).where(attr_present("plan"))))
+        nobody = set(session.scalars(select(Subscriber.name).where(attr_present("pla"))))
+    assert (found, nobody) == ({"a", "b", "c"}, set())
