@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import redis
 from fastapi import FastAPI, Request
@@ -41,7 +43,9 @@ _TITLES = {404: "Not found", 405: "Not allowed", 429: "Please slow down"}
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(title="newsletter", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="newsletter", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     app.state.settings = settings
     app.state.web = Web.build(settings)
     app.state.engine = app.state.web.engine
@@ -66,6 +70,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/", home, methods=["GET"], include_in_schema=False)
     _error_pages(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Before the first request: the editor's first preview should not pay for start-up."""
+    from mailer.issue.branding import Branding
+    from mailer.issue.preview import warm_up
+
+    try:
+        warm_up(Branding.from_settings(app.state.settings))
+    except Exception:  # a slower first preview is no reason not to serve
+        log.warning("preview warm-up failed", exc_info=True)
+    yield
 
 
 def stylesheet(request: Request) -> Response:
