@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Before the first request: the editor's first preview should not pay for start-up."""
+    """Before the first request: the editor's first preview should not pay for start-up, nor
+    any request for a collection of what start-up loaded."""
     from mailer.issue.branding import Branding
     from mailer.issue.preview import warm_up
 
@@ -82,6 +84,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm_up(Branding.from_settings(app.state.settings))
     except Exception:  # a slower first preview is no reason not to serve
         log.warning("preview warm-up failed", exc_info=True)
+    # What is loaded by now lives as long as the process: out of the collector's sight, a full
+    # collection no longer walks its ~160k objects (~90 ms that landed on some request's
+    # answer: the p99 of every page).
+    gc.collect()
+    gc.freeze()
     yield
 
 
