@@ -3,6 +3,7 @@ from no one unless told, and compose puts a real reverse proxy in front of the a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -33,24 +34,30 @@ def served(settings: Settings) -> Iterator[int]:
 
 def _trickle(port: int, chunks: list[bytes], pause: float, limit: float) -> tuple[float, bytes]:
     """Send `chunks` slowly; how long the server kept listening, and what it answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as conn:
+        return _trickle_on(conn, chunks, pause, limit)
+
+
+def _trickle_on(
+    conn: socket.socket, chunks: list[bytes], pause: float, limit: float
+) -> tuple[float, bytes]:
     started = time.monotonic()
     answer = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=limit) as conn:
-        try:
-            for chunk in [*chunks, b""]:
-                if chunk:
-                    conn.sendall(chunk)
-                # Read as we go: a server that answers and closes may reset a late reader.
-                readable, _, _ = select.select([conn], [], [], pause)
-                if readable:
-                    answer = conn.recv(1000)
-                    break
-                if time.monotonic() - started > limit:
-                    break
-            else:
+    try:
+        for chunk in [*chunks, b""]:
+            if chunk:
+                conn.sendall(chunk)
+            # Read as we go: a server that answers and closes may reset a late reader.
+            readable, _, _ = select.select([conn], [], [], pause)
+            if readable:
                 answer = conn.recv(1000)
-        except OSError:
-            pass
+                break
+            if time.monotonic() - started > limit:
+                break
+        else:
+            answer = conn.recv(1000)
+    except OSError:
+        pass
     return time.monotonic() - started, answer
 
 
@@ -58,6 +65,27 @@ def test_trickled_headers_are_cut(served: int) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: a\r\n" * 40
     took, answer = _trickle(served, [bytes([b]) for b in request], 0.1, 8)
     assert took < 4 and answer == b""
+
+
+def test_trickled_headers_of_the_next_request_on_a_kept_alive_connection_are_cut(
+    served: int,
+) -> None:
+    first = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    second = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: a\r\n" * 40
+    with socket.create_connection(("127.0.0.1", served), timeout=8) as conn:
+        conn.sendall(first)
+        assert conn.recv(1000).startswith(b"HTTP/1.1 200")
+        took, _ = _trickle_on(conn, [bytes([b]) for b in second], 0.1, 8)
+    assert took < 4
+
+
+def test_headers_larger_than_the_bound_are_refused_with_431(served: int) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served), timeout=8) as conn:
+        with contextlib.suppress(OSError):  # closed while we still wrote: the answer went first
+            conn.sendall(request)
+        answer = conn.recv(1000)
+    assert answer.startswith(b"HTTP/1.1 431")
 
 
 def test_a_silent_connection_is_cut(served: int) -> None:
