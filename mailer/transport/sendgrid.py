@@ -23,10 +23,14 @@ import urllib.error
 from collections.abc import Mapping
 from typing import Any
 
-from python_http_client.exceptions import HTTPError
-from sendgrid import SendGridAPIClient
+from mailer.transport.lazy_webhook import defer_event_webhook
 
-from mailer.transport.base import (
+defer_event_webhook()  # before `sendgrid` is first imported: no cryptography in a worker
+
+from python_http_client.exceptions import HTTPError  # noqa: E402
+from sendgrid import SendGridAPIClient  # noqa: E402
+
+from mailer.transport.base import (  # noqa: E402
     Payload,
     PayloadTooLarge,
     PermanentFailure,
