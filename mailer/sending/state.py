@@ -82,8 +82,8 @@ def start_send(
 def refresh_statistics(engine: Engine) -> None:
     """After a freeze on PostgreSQL: a million fresh rows and no statistics yet, and the planner
     may scan the whole send for every batch until autovacuum gets round to it. Called once the
-    runners are queued: it reads a sample of up to 30,000 pages (~1 s at a million recipients),
-    time the first batches need not wait for, since they look their rows up by index anyway."""
+    runners are queued: it reads a sample of up to 30,000 pages (1.1 s at 200k recipients on a
+    loaded 2-core machine), time the first batch need not wait for."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE send_recipients"))
