@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -116,23 +118,23 @@ def resume(
         _dispatch_if_due(database(cfg), send_id)
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(
+    ctx: typer.Context,
     queues: str = typer.Option("sends,messages,events", "--queues", "-Q"),
     concurrency: int = typer.Option(2, "--concurrency", "-c"),
     pool: str = typer.Option("prefork", "--pool", help="prefork, threads or solo."),
 ) -> None:
-    """Run a Celery worker (needs REDIS_URL)."""
-    from mailer.ops.logging import configure_logging
-
+    """Run a Celery worker (needs REDIS_URL); further options (--hostname, --without-gossip, ...)
+    go to mailer.tasks.run_worker."""
     cfg = settings()
     if cfg.REDIS_URL is None:
         raise NewsletterError("worker needs REDIS_URL (without it, tasks run in-process)")
-    configure_logging(cfg)
-    from mailer.tasks.app import celery_app
-
-    argv = ["worker", "-Q", queues, "--concurrency", str(concurrency), "--pool", pool]
-    celery_app.worker_main([*argv, "--loglevel", "INFO"])
+    argv = ["-Q", queues, "--concurrency", str(concurrency), "--pool", pool, *ctx.args]
+    # A fresh interpreter with only what a worker needs (not this CLI's modules); the same pid,
+    # so signals, containers and supervisors see no difference.
+    python = sys.executable
+    os.execv(python, [python, "-m", "mailer.tasks.run_worker", *argv])
 
 
 @app.command()

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -21,7 +21,6 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
-from sendgrid import EventWebhook
 from sqlalchemy import Engine, Insert, insert
 from sqlalchemy.dialects import sqlite
 
@@ -29,6 +28,9 @@ from mailer.core.bulk_sql import insert_events_pg
 from mailer.core.errors import NewsletterError
 from mailer.core.models import Event, WebhookPost
 from mailer.core.privacy import HASH_PREFIX, address_hash
+
+if TYPE_CHECKING:
+    from sendgrid.helpers.eventwebhook import EventWebhook
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,10 @@ class StoredPost:
 @lru_cache(maxsize=8)
 def _verifier(public_key: str) -> EventWebhook:
     """Parsing the key costs more than checking a signature, so keep it."""
+    # Imported here: a worker applies stored events but never verifies one, and the verifier
+    # brings cryptography (~9 MB resident) with it.
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
     return EventWebhook(public_key)
 
 

@@ -86,7 +86,8 @@ def start_send(send_id: int) -> int | None:
     if freeze.batches == 0:
         sends.finish_if_complete(rt.engine, send_id, now())
     else:
-        kick(send_id, rt.settings)
+        kick(send_id, rt.settings)  # the freeze ends here: the first batch can be claimed
+    sends.refresh_statistics(rt.engine)
     return freeze.recipients
 
 

@@ -23,10 +23,16 @@ import urllib.error
 from collections.abc import Mapping
 from typing import Any
 
-from python_http_client.exceptions import HTTPError
-from sendgrid import SendGridAPIClient
+import orjson
 
-from mailer.transport.base import (
+from mailer.transport.lazy_webhook import defer_event_webhook
+
+defer_event_webhook()  # before `sendgrid` is first imported: no cryptography in a worker
+
+from python_http_client.exceptions import HTTPError  # noqa: E402
+from sendgrid import SendGridAPIClient  # noqa: E402
+
+from mailer.transport.base import (  # noqa: E402
     Payload,
     PayloadTooLarge,
     PermanentFailure,
@@ -40,6 +46,25 @@ from mailer.transport.base import (
 SUPPRESSION_KINDS = ("bounces", "spam_reports", "unsubscribes")
 _PAGE_SIZE = 500
 _TEMPORARY_STATUSES = frozenset({408, 500, 502, 503, 504})
+# The library hands a body through without json.dumps when the Content-Type is not exactly
+# "application/json" (python_http_client's Client.http_request: `request_body.encode("utf-8")`);
+# the charset parameter is what SendGrid's own C# library sends.
+_JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class _Utf8Json:
+    """orjson's UTF-8 bytes, handed to the library as its "string" body, which it encodes.
+
+    Not a str: a str of JSON with one emoji in it takes four bytes a character (~3.5 MB for a
+    batch), more than it saves; and not a bytes subclass, whose construction copies the bytes."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return self.data
 
 
 class SendGridTransport:
@@ -50,10 +75,18 @@ class SendGridTransport:
         self.timeout = timeout
         self._client = SendGridAPIClient(api_key=api_key, host=self.host)
         self._client.client.timeout = timeout
+        # POST /v3/mail/send with headers of its own (the library shares one dict between a
+        # client and the clients it builds): every body it posts is JSON text already.
+        self._mail_send = self._client.client.mail.send
+        self._mail_send.request_headers = {**self._mail_send.request_headers, **_JSON_UTF8}
 
     def deliver(self, payload: Payload) -> Receipt:
+        # Serialised here rather than by the library's json.dumps: a batch of 1000 costs ~1 ms
+        # of CPU instead of ~9, and the dict, the chunks of its JSON text, the text and its
+        # bytes are no longer alive at once (traced peak 5.6 -> 2.8 MB).
+        body = _Utf8Json(orjson.dumps(payload))
         response = _call(
-            lambda: self._client.client.mail.send.post(request_body=payload, timeout=self.timeout),
+            lambda: self._mail_send.post(request_body=body, timeout=self.timeout),
             sent_means_uncertain=True,
         )
         return Receipt(response.status_code, _header(response.headers, "X-Message-Id"))

@@ -14,7 +14,7 @@ import time
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sendgrid import EventWebhookHeader
+from sendgrid.helpers.eventwebhook import EventWebhookHeader
 from sqlalchemy import Engine
 
 from mailer.core.settings import Settings
