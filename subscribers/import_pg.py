@@ -24,7 +24,7 @@ from subscribers.models import utcnow
 
 STAGE = (
     "CREATE TEMP TABLE import_stage (seq integer, email text, email_norm text, name text, "
-    "tags text, timezone text, status text, attrs text) ON COMMIT DROP"
+    "tags text, timezone text, status text, attrs jsonb) ON COMMIT DROP"
 )
 COPY = "COPY import_stage (seq, email, email_norm, name, tags, timezone, status, attrs) FROM STDIN"
 # rank of a status: only a move to a higher rank (or pending -> active) is allowed
@@ -36,14 +36,16 @@ _ALLOWED = (
     " OR (sub.status = 'pending' AND s.status = 'active')))"
 )
 _TAGS = "COALESCE(string_to_array(s.tags, ';'), '{}')"
-# One row per staged person: what it will be, and what of it changes.
+# One row per staged person: what it will be, and what of it changes. New people get their
+# ids in file order (ORDER BY seq); the plan is written in that order, so the statements
+# below read it in id order without sorting it again.
 _PLAN = f"""
 CREATE TEMP TABLE import_plan ON COMMIT DROP AS
 SELECT s.seq, s.email, s.email_norm, sub.id IS NULL AS is_new,
   COALESCE(sub.id, nextval(CAST(:id_sequence AS regclass))) AS id,
   COALESCE(s.name, sub.name, '') AS name,
   COALESCE(s.timezone, sub.timezone) AS timezone,
-  COALESCE(sub.attrs, '{{}}'::jsonb) || CAST(s.attrs AS jsonb) AS attrs,
+  CASE WHEN sub.id IS NULL THEN s.attrs ELSE sub.attrs || s.attrs END AS attrs,
   CASE WHEN sub.id IS NULL THEN COALESCE(s.status, 'active')
        WHEN s.status IS NOT NULL AND {_ALLOWED} THEN s.status ELSE sub.status END AS status,
   COALESCE(sub.id IS NOT NULL AND s.status IS NOT NULL AND {_ALLOWED}, false) AS status_changed,
@@ -52,7 +54,7 @@ SELECT s.seq, s.email, s.email_norm, sub.id IS NULL AS is_new,
   COALESCE(sub.id IS NOT NULL AND (
     (s.name IS NOT NULL AND s.name <> sub.name)
     OR (s.timezone IS NOT NULL AND s.timezone IS DISTINCT FROM sub.timezone)
-    OR sub.attrs || CAST(s.attrs AS jsonb) <> sub.attrs), false) AS columns_changed,
+    OR sub.attrs || s.attrs <> sub.attrs), false) AS columns_changed,
   CASE WHEN sub.id IS NULL THEN {_TAGS}
        ELSE ARRAY(SELECT t FROM unnest({_TAGS}) AS t WHERE NOT EXISTS (
          SELECT 1 FROM subscriber_tags st WHERE st.subscriber_id = sub.id AND st.tag = t))
@@ -82,7 +84,7 @@ SELECT id, email, email_norm, name, status, timezone, attrs,
   'import', :now, :now, :now, 0, 0,
   -- binds the reader's links to this row (models.new_link_key); the token itself is signed
   1 + floor(random() * 2147483646)::int
-FROM import_plan WHERE is_new ORDER BY id
+FROM import_plan WHERE is_new
 """
 _UPDATE = """
 UPDATE subscribers sub SET name = p.name, timezone = p.timezone, attrs = p.attrs,
@@ -103,7 +105,7 @@ INSERT INTO memberships (list_id, subscriber_id, status, created_at)
 SELECT :list_id, p.id,
   CASE WHEN p.status IN ('unsubscribed', 'bounced', 'complained') THEN 'unsubscribed'
        ELSE 'subscribed' END, :now
-FROM import_plan p WHERE p.joins ORDER BY p.id
+FROM import_plan p WHERE p.joins
 """
 
 
