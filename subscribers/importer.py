@@ -32,6 +32,7 @@ from subscribers.csvio import (
     rejected_path,
 )
 from subscribers.errors import SubscriberError
+from subscribers.gc_scope import fewer_collections
 from subscribers.import_pg_load import CHUNK_ROWS, Loader
 from subscribers.import_rows import UPDATED, Row, apply_row, merge_rows, new_person, parse_record
 
@@ -86,6 +87,19 @@ def import_csv(
     if not path.is_file():
         raise SubscriberError(f"{path}: no such file")
     check_utf8(path)
+    with fewer_collections():
+        return _import(engine, path, list_name, progress, batch_rows, create_list, chunk_rows)
+
+
+def _import(
+    engine: Engine,
+    path: Path,
+    list_name: str | None,
+    progress: Progress | None,
+    batch_rows: int,
+    create_list: bool,
+    chunk_rows: int,
+) -> ImportResult:
     repeated = _repeated_emails(path)
     size = path.stat().st_size
     binary, text = open_text(path)

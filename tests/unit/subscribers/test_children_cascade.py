@@ -3,7 +3,7 @@ delete cascade, whether the row goes through the ORM or a plain SQL DELETE."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber, SubscriberTag
@@ -50,3 +50,27 @@ def test_deleting_a_list_deletes_its_memberships_only(engine: Engine) -> None:
     assert _count(engine, Membership) == 2
     assert _count(engine, Subscriber) == 2 and _count(engine, SubscriberTag) == 4
     assert {_count(engine, Membership, subscriber_id=i) for i in (ann, bob)} == {1}
+
+
+def _referral_index(engine: Engine) -> str:
+    query = (
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_subscribers_referred_by_id'"
+        if engine.dialect.name == "postgresql"
+        else "SELECT sql FROM sqlite_master WHERE name = 'ix_subscribers_referred_by_id'"
+    )
+    with engine.connect() as conn:
+        return str(conn.exec_driver_sql(query).scalar_one())
+
+
+def test_the_referral_index_holds_only_referred_people_and_a_referrer_can_go(
+    engine: Engine,
+) -> None:
+    """Migration 0012: an imported (unreferred) person adds no entry to it."""
+    assert "referred_by_id IS NOT NULL" in _referral_index(engine)
+    ann, bob, _weekly = _seed(engine)
+    with transaction(engine) as session:
+        session.execute(update(Subscriber).where(Subscriber.id == bob).values(referred_by_id=ann))
+    with transaction(engine) as session:
+        session.execute(delete(Subscriber).where(Subscriber.id == ann))
+    with transaction(engine) as session:
+        assert session.scalars(select(Subscriber.referred_by_id)).all() == [None]
