@@ -84,6 +84,15 @@ def test_one_click_unsubscribe_headers_and_custom_args() -> None:
     assert without["headers"]["List-Unsubscribe"] == f"<{unsubscribe}>"
 
 
+def test_every_recipient_of_a_batch_request_carries_the_batch_number_back() -> None:
+    """SendGrid's events return custom_args: nl_batch settles a batch whose answer was lost."""
+    for seq in (0, 4):  # batch 0 too: a number, not a truth value
+        numbered = replace(ctx(), batch_seq=seq)
+        for person in build_payload(MESSAGE, numbered, people(2))["personalizations"]:
+            assert person["custom_args"]["nl_batch"] == str(seq)
+            assert len(person["custom_args"]) == 4
+
+
 def test_names_lose_the_characters_sendgrid_refuses() -> None:
     payload = build_payload(MESSAGE, ctx(), people(1))
     assert payload["personalizations"][0]["to"] == [
