@@ -18,17 +18,16 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
-    String,
     and_,
     bindparam,
     exists,
     func,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from subscribers import search
 from subscribers.errors import SubscriberError
 from subscribers.models import (
     MailingList,
@@ -91,21 +90,27 @@ def page_subscribers(
     limit: int = 100,
     segment: str | None = None,
 ) -> Page:
-    """Up to `limit` people after `cursor`, in id order, filtered by list, status, text and a
-    segment expression (a bad one is a SegmentError naming its column)."""
+    """Up to `limit` people after `cursor`, in id order, filtered by list, status, text (a part
+    of the address or name, `subscribers.search`) and a segment expression (a bad one is a
+    SegmentError naming its column)."""
     after, limit = read_cursor(cursor), max(1, min(limit, MAX_PAGE))
     values: dict[str, Any] = {"after": after, "rows": limit + 1}
     if list_name:
         values["list_id"] = _list_id(session, list_name)
     if status:
         values["status"] = check_status(status)
-    if q:
-        values["pattern"] = "%" + escape_like(q.strip().lower()) + "%"
+    text = q.strip().lower() if q else ""
+    if text:
+        values["pattern"] = "%" + escape_like(text) + "%"
+        values["match"] = search.phrase(text)
     dialect = session.get_bind().dialect.name
-    query = _page_query(dialect, bool(list_name), bool(status), bool(q))
-    if segment and segment.strip():  # its own literals: not part of the cached shape
-        query = query.where(compile_segment(segment))
-    rows = session.execute(query, values).all()
+    how = _text_filter(dialect, text)
+    shape = (dialect, bool(list_name), bool(status))
+    extra = compile_segment(segment) if segment and segment.strip() else None
+    if how == "window":
+        rows = _windowed(session, shape, values, extra)
+    else:
+        rows = _run(session, _page_query(*shape, how), values, extra)
     more = len(rows) > limit
     rows = rows[:limit]
     items = [
@@ -118,10 +123,65 @@ def page_subscribers(
     return Page(items, str(rows[-1].id) if more else None)
 
 
-@lru_cache(maxsize=32)
-def _page_query(dialect: str, by_list: bool, by_status: bool, by_text: bool) -> Select[Any]:
-    """The page's one statement, built once per shape (its values are bound per call)."""
-    query = select(*_COLUMNS, *_names(dialect)).where(Subscriber.id > bindparam("after"))
+def _text_filter(dialect: str, text: str) -> str:
+    """How the page filters by text: not at all, a walk in id order, the FTS5 table (SQLite),
+    or a window walked and then the trigram indexes (PostgreSQL)."""
+    if not text:
+        return ""
+    if not search.uses_index(text):
+        return "scan"
+    return "fts" if dialect == "sqlite" else "window"
+
+
+def _run(
+    session: Session, query: Select[Any], values: dict[str, Any], extra: ColumnElement[bool] | None
+) -> list[Row[Any]]:
+    if extra is not None:  # the segment's own literals: not part of the cached shape
+        query = query.where(extra)
+    return list(session.execute(query, values).all())
+
+
+def _windowed(
+    session: Session,
+    shape: tuple[str, bool, bool],
+    values: dict[str, Any],
+    extra: ColumnElement[bool] | None,
+) -> list[Row[Any]]:
+    """PostgreSQL: the matches among the next WINDOW ids, then (if they do not fill the page)
+    those after the window from the trigram indexes; together, the first matches in id order."""
+    skip = {"after": values["after"], "skip": search.WINDOW - 1}
+    upto = session.execute(_WINDOW_END, skip).scalar()
+    if upto is None:  # the window holds the rest of the table: a walk to its end
+        return _run(session, _page_query(*shape, "scan"), values, extra)
+    rows = _run(session, _page_query(*shape, "walk"), values | {"upto": upto}, extra)
+    wanted = values["rows"] - len(rows)
+    if wanted > 0:
+        later = values | {"after": upto, "rows": wanted}
+        rows += _run(session, _page_query(*shape, "trigram"), later, extra)
+    return rows
+
+
+_WINDOW_END = (
+    select(Subscriber.id)
+    .where(Subscriber.id > bindparam("after"))
+    .order_by(Subscriber.id)
+    .offset(bindparam("skip", type_=Integer))
+    .limit(1)
+)
+
+
+@lru_cache(maxsize=64)
+def _page_query(dialect: str, by_list: bool, by_status: bool, text: str) -> Select[Any]:
+    """The page's one statement, built once per shape (its values are bound per call); `text`
+    as _text_filter says, or "walk" / "trigram" for a window's two statements."""
+    query = select(*_COLUMNS, *_names(dialect))
+    order: ColumnElement[Any] = Subscriber.id.expression
+    if text == "fts":  # FTS5 hands its matches over in rowid order: the LIMIT stops it early
+        found = search.SEARCH.c
+        query = query.select_from(search.SEARCH).join(Subscriber, Subscriber.id == found.rowid)
+        query = query.where(found.subscriber_search.op("MATCH")(bindparam("match")))
+        order = found.rowid
+    query = query.where(order > bindparam("after"))
     if by_list:
         member = and_(
             Membership.subscriber_id == Subscriber.id, Membership.list_id == bindparam("list_id")
@@ -129,15 +189,13 @@ def _page_query(dialect: str, by_list: bool, by_status: bool, by_text: bool) -> 
         query = query.where(exists().where(member))
     if by_status:
         query = query.where(Subscriber.status == bindparam("status"))
-    if by_text:
-        pattern = bindparam("pattern", type_=String)
-        query = query.where(
-            or_(
-                Subscriber.email_norm.like(pattern, escape="\\"),
-                Subscriber.name.ilike(pattern, escape="\\"),
-            )
-        )
-    return query.order_by(Subscriber.id).limit(bindparam("rows", type_=Integer))
+    if text in ("scan", "trigram"):
+        query = query.where(search.matches())
+    elif text == "walk":
+        query = query.where(search.matches(indexable=False), Subscriber.id <= bindparam("upto"))
+    if text == "trigram":  # not in id order: the primary key's walk is what the window did
+        order = Subscriber.id + 0
+    return query.order_by(order).limit(bindparam("rows", type_=Integer))
 
 
 def _list_id(session: Session, name: str) -> int:

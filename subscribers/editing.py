@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from subscribers import search
 from subscribers.errors import SubscriberError
 from subscribers.models import (
     Membership,
@@ -103,5 +104,6 @@ def anonymise(session: Session, person: Subscriber) -> str:
             updated_at=utcnow(),
         )
     )
+    search.forget_deleted(session)
     session.expire(person)
     return tombstone
