@@ -3,7 +3,7 @@
 A text matches a person when it occurs anywhere in their address or their name. Pages come in
 id order (the cursor is the last id), so a text most people match (`example`) is answered by
 walking the table in id order and stopping at the page's end, and a rare one (`r123456@`) by
-an index of every three-character piece of both columns (migration 0012_search). Texts
+an index of every three-character piece of both columns (migration 0013). Texts
 under three characters have no trigram: they keep the walk (such texts match plenty).
 
 - SQLite: the FTS5 table `subscriber_search` (trigram tokenizer) returns its matches in rowid
@@ -27,7 +27,7 @@ from subscribers.models import Subscriber
 TRIGRAM = 3
 WINDOW = 10_000  # ids walked before asking PostgreSQL's index (~10 ms)
 
-# The FTS5 table of migration 0012_search: not in the models' metadata (SQLite only).
+# The FTS5 table of migration 0013: not in the models' metadata (SQLite only).
 SEARCH = table("subscriber_search", column("rowid", Integer), column("subscriber_search"))
 _INDEX_NAMES = ("subscriber_search", "ix_subscribers_search_")
 
@@ -55,7 +55,7 @@ def matches(indexable: bool = True) -> ColumnElement[bool]:
 
 def is_search_index(name: str | None) -> bool:
     """The search's own tables and indexes (FTS5's shadow tables included): made by migration
-    0012_search, not declared in the models, so schema comparisons leave them out."""
+    0013, not declared in the models, so schema comparisons leave them out."""
     return bool(name) and str(name).startswith(_INDEX_NAMES)
 
 

@@ -9,15 +9,15 @@ each write path (the ORM, the import's bulk INSERT, erasure, raw SQL) keeps it r
 PostgreSQL, pg_trgm's GIN indexes on both columns (`subscribers.search` says how the page
 uses them). See subscribers/search.py.
 
-Revision ID: 0012_search
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "0012_search"
-down_revision = "0010"  # after any SQLite batch rebuild of subscribers (it would drop triggers)
+revision = "0013"
+down_revision = "0012"  # after any SQLite batch rebuild of subscribers (it would drop triggers)
 branch_labels = None
 depends_on = None
 
