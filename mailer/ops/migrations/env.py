@@ -47,7 +47,7 @@ def _run(connection) -> None:
 
 
 def _declared(name, _kind, _parents) -> bool:
-    # the subscriber search's FTS5 tables and trigram indexes have no model (migration 0012)
+    # the subscriber search's FTS5 tables and trigram indexes have no model (migration 0013)
     return not is_search_index(name)
 
 
