@@ -422,3 +422,71 @@ def test_soft_history_reads_every_person_of_a_large_batch(engine: Engine) -> Non
     assert {sid: {key for _, key in found} for sid, found in history.items()} == {
         sid: {str(sid)} for sid in ids
     }
+
+
+def test_a_complainer_s_events_do_not_stop_the_others_in_the_same_delivery(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """Ann (first by id) complained before; her later events are passed over, and everyone
+    after her in the same post is still judged and counted."""
+    _post(client, signer, [_ann(issue, "spamreport")])
+    ids = issue.subscribers
+    bob = tagged(
+        "bounce",
+        "bob@example.com",
+        issue.send_id,
+        ids["bob@example.com"],
+        issue.list_id,
+        type="bounce",
+    )
+    cy = tagged("spamreport", "cy@example.com", issue.send_id, ids["cy@example.com"], issue.list_id)
+    _post(client, signer, [_ann(issue, "unsubscribe"), bob, cy])
+    people = {email: _person(engine, email) for email in ids}
+    assert people["ann@example.com"].status == "complained"
+    assert (people["bob@example.com"].status, people["bob@example.com"].bounce_count) == (
+        "bounced",
+        1,
+    )
+    assert people["cy@example.com"].status == "complained"
+
+
+def test_last_bounce_at_is_the_latest_bounce_whatever_order_they_arrive_in(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    now = int(time.time())
+
+    def deferred(at: int) -> dict[str, Any]:  # one message retried: never the soft limit
+        return _ann(issue, "deferred", timestamp=at)
+
+    def last() -> int:
+        ann = _person(engine)
+        assert ann.status == "active" and ann.last_bounce_at is not None
+        return int(ann.last_bounce_at.timestamp())
+
+    _post(client, signer, [deferred(now - 300), deferred(now - 200)])
+    assert last() == now - 200  # the later of one post's two
+    _post(client, signer, [deferred(now - 100)])
+    assert last() == now - 100  # a later post moves it on
+    _post(client, signer, [deferred(now - 400)])
+    assert last() == now - 100  # an older one arriving late does not move it back
+    assert _person(engine).soft_bounce_count == 4
+
+
+def test_a_soft_failure_exactly_the_window_ago_no_longer_counts(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """The window is (t - 30 days, t]: three messages, the first one 30 days to the second
+    before the third, are two failures within the window."""
+    now = int(time.time())
+    _post(
+        client,
+        signer,
+        [
+            _ann(issue, "deferred", timestamp=now - 30 * DAY, nl_send_id="301"),
+            _ann(issue, "deferred", timestamp=now - DAY, nl_send_id="302"),
+            _ann(issue, "deferred", timestamp=now, nl_send_id="303"),
+        ],
+    )
+    assert _person(engine).status == "active"
+    _post(client, signer, [_ann(issue, "deferred", timestamp=now, nl_send_id="304")])
+    assert _person(engine).status == "bounced"  # 302, 303 and 304 are three
