@@ -199,3 +199,26 @@ def test_created_at_compares_whole_utc_days_up_to_their_edges(
             )
         )
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [
+        ("contains", {"ab", "abx", "xab", "xabx"}),
+        ("starts_with", {"ab", "abx"}),
+        ("ends_with", {"ab", "xab"}),
+    ],
+)
+def test_text_tests_find_the_value_at_the_start_the_end_and_inside(
+    engine: Engine, op: str, expected: set[str]
+) -> None:
+    """Every position the value can be found at, and near misses (the property test's random
+    words rarely tell "starts with" from "has it at the second character")."""
+    names = ["ab", "abx", "xab", "xabx", "a", "b", "ba", "a_b", ""]
+    with transaction(engine) as session:
+        for i, name in enumerate(names):
+            add_subscriber(session, f"p{i}@example.org", name)
+    with transaction(engine) as session:
+        condition = compile_segment(f'name {op} "ab"')
+        found = set(session.scalars(select(Subscriber.name).where(condition)))
+    assert found == expected
