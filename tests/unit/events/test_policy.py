@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
-from mailer.events.policy import Verdict, verdict
+from mailer.core.models import AddressSuppression, Event
+from mailer.core.privacy import address_hash
+from mailer.core.settings import Settings
+from mailer.events.policy import Verdict, soft_history, verdict
 from subscribers.audience import audience_query
 from subscribers.db import transaction
 from subscribers.models import MailingList, Membership, Subscriber
@@ -51,7 +55,20 @@ def test_hard_bounce_suppresses_everywhere_and_counts(
     _post(client, signer, [_ann(issue, "bounce", type="bounce", reason="550 no such user")])
     ann = _person(engine)
     assert (ann.status, ann.bounce_count) == ("bounced", 1)
+    assert ann.status_reason == "sendgrid bounce: 550 no such user"  # what the operator sees
     assert ann.id not in _audience(engine, issue.list_id)
+
+
+def test_a_long_provider_reason_is_cut_to_what_the_status_reason_holds(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """`status_reason` is VARCHAR(200): PostgreSQL refuses a longer value, failing the batch."""
+    _post(client, signer, [_ann(issue, "bounce", type="bounce", reason="550 " + "x" * 300)])
+    ann = _person(engine)
+    assert ann.status == "bounced"
+    assert ann.status_reason is not None
+    assert len(ann.status_reason) == 200
+    assert ann.status_reason.startswith("sendgrid bounce: 550 xxx")
 
 
 def test_soft_bounces_suppress_only_at_the_limit_within_the_window(
@@ -73,8 +90,23 @@ def test_soft_bounces_suppress_only_at_the_limit_within_the_window(
     _post(client, signer, [_ann(issue, "bounce", type="blocked", timestamp=now, nl_send_id="103")])
     ann = _person(engine)
     assert ann.status == "bounced"
+    assert ann.status_reason == "3 soft bounces within 30 days"  # 101, 102, 103; not 99
     assert ann.soft_bounce_count == 5
     assert ann.bounce_count == 0
+
+
+def test_a_group_unsubscriber_reaching_the_soft_limit_is_bounced_with_the_same_reason(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """The one-by-one path (taken because of the group unsubscribe) records the soft-limit
+    reason as the batched path does."""
+    now = int(time.time())
+    soft = [
+        _ann(issue, "deferred", timestamp=now - 60 * i, nl_send_id=str(200 + i)) for i in range(3)
+    ]
+    _post(client, signer, [_ann(issue, "group_unsubscribe", timestamp=now - 600), *soft])
+    ann = _person(engine)
+    assert (ann.status, ann.status_reason) == ("bounced", "3 soft bounces within 30 days")
 
 
 def test_spamreport_marks_complained(
@@ -88,16 +120,21 @@ def test_spamreport_marks_complained(
 def test_unsubscribe_leaves_everything(
     client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
 ) -> None:
-    _post(client, signer, [_ann(issue, "unsubscribe")])
+    at = int(time.time()) - 120
+    _post(client, signer, [_ann(issue, "unsubscribe", timestamp=at)])
     ann = _person(engine)
     assert ann.status == "unsubscribed"
     with engine.connect() as conn:
-        statuses = (
-            conn.execute(select(Membership.status).where(Membership.subscriber_id == ann.id))
-            .scalars()
-            .all()
-        )
-    assert statuses == ["unsubscribed"]
+        left = conn.execute(
+            select(
+                Membership.status, Membership.unsubscribe_source, Membership.unsubscribed_at
+            ).where(Membership.subscriber_id == ann.id)
+        ).all()
+    # Each membership says who ended it and when: the event, at its own time.
+    assert [(status, source) for status, source, _ in left] == [
+        ("unsubscribed", "sendgrid:unsubscribe")
+    ]
+    assert [when and int(when.timestamp()) for _, _, when in left] == [at]
 
 
 def test_group_unsubscribe_leaves_the_list_of_the_send(
@@ -289,8 +326,6 @@ def test_without_custom_args_the_address_and_message_id_correlate(
         ],
     )
     assert _person(engine, "bob@example.com").status == "bounced"
-    from mailer.core.models import Event
-
     with engine.connect() as conn:
         row = conn.execute(select(Event.subscriber_id, Event.send_id)).one()
     assert tuple(row) == (issue.subscribers["bob@example.com"], issue.send_id)
@@ -333,3 +368,125 @@ def test_verdict_is_a_pure_table(
     event_kind: str, bounce_type: str | None, reason: str | None, expected: Verdict
 ) -> None:
     assert verdict(event_kind, bounce_type, reason) is expected
+
+
+def test_a_forwarded_copy_s_failure_suppresses_the_friend_s_hashed_address_only_when_final(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue, hook_settings: Settings
+) -> None:
+    """A friend is no subscriber: a hard bounce or a drop for a bounced address keeps their
+    hashed address from being mailed again; a soft failure or a delivery does not."""
+    forward = {"nl_kind": "forward", "nl_forward_send_id": str(issue.send_id)}
+    friends = {
+        "hard@example.net": ("bounce", {"type": "bounce"}),
+        "soft@example.net": ("bounce", {"type": "blocked"}),
+        "dropped@example.net": ("dropped", {"reason": "Bounced Address"}),
+        "fine@example.net": ("delivered", {}),
+    }
+    _post(
+        client,
+        signer,
+        [event(kind, email, **forward, **extra) for email, (kind, extra) in friends.items()],
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(select(AddressSuppression.address_hash, AddressSuppression.reason))
+        kept = {address: reason for address, reason in rows}
+    secret = hook_settings.SECRET_KEY
+    assert kept == {
+        address_hash(secret, "hard@example.net"): "bounce",
+        address_hash(secret, "dropped@example.net"): "bounce",
+    }
+
+
+def test_soft_history_reads_every_person_of_a_large_batch(engine: Engine) -> None:
+    """The history is read 500 people at a time: nobody past the first chunk is left out
+    (a person left out would never reach the soft-bounce limit)."""
+    at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    ids = set(range(1, 1202))  # three chunks, the last one of a single person
+    with transaction(engine) as session:
+        session.execute(
+            insert(Event),
+            [
+                {
+                    "sg_event_id": f"ev-{sid}",
+                    "event": "deferred",
+                    "email": f"p{sid}@example.org",
+                    "subscriber_id": sid,
+                    "send_id": sid,
+                    "occurred_at": at,
+                    "data": {},
+                }
+                for sid in sorted(ids)
+            ],
+        )
+        history = soft_history(session, ids, at - timedelta(days=1), at)
+    assert {sid: {key for _, key in found} for sid, found in history.items()} == {
+        sid: {str(sid)} for sid in ids
+    }
+
+
+def test_a_complainer_s_events_do_not_stop_the_others_in_the_same_delivery(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """Ann (first by id) complained before; her later events are passed over, and everyone
+    after her in the same post is still judged and counted."""
+    _post(client, signer, [_ann(issue, "spamreport")])
+    ids = issue.subscribers
+    bob = tagged(
+        "bounce",
+        "bob@example.com",
+        issue.send_id,
+        ids["bob@example.com"],
+        issue.list_id,
+        type="bounce",
+    )
+    cy = tagged("spamreport", "cy@example.com", issue.send_id, ids["cy@example.com"], issue.list_id)
+    _post(client, signer, [_ann(issue, "unsubscribe"), bob, cy])
+    people = {email: _person(engine, email) for email in ids}
+    assert people["ann@example.com"].status == "complained"
+    assert (people["bob@example.com"].status, people["bob@example.com"].bounce_count) == (
+        "bounced",
+        1,
+    )
+    assert people["cy@example.com"].status == "complained"
+
+
+def test_last_bounce_at_is_the_latest_bounce_whatever_order_they_arrive_in(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    now = int(time.time())
+
+    def deferred(at: int) -> dict[str, Any]:  # one message retried: never the soft limit
+        return _ann(issue, "deferred", timestamp=at)
+
+    def last() -> int:
+        ann = _person(engine)
+        assert ann.status == "active" and ann.last_bounce_at is not None
+        return int(ann.last_bounce_at.timestamp())
+
+    _post(client, signer, [deferred(now - 300), deferred(now - 200)])
+    assert last() == now - 200  # the later of one post's two
+    _post(client, signer, [deferred(now - 100)])
+    assert last() == now - 100  # a later post moves it on
+    _post(client, signer, [deferred(now - 400)])
+    assert last() == now - 100  # an older one arriving late does not move it back
+    assert _person(engine).soft_bounce_count == 4
+
+
+def test_a_soft_failure_exactly_the_window_ago_no_longer_counts(
+    client: TestClient, signer: Signer, engine: Engine, issue: SentIssue
+) -> None:
+    """The window is (t - 30 days, t]: three messages, the first one 30 days to the second
+    before the third, are two failures within the window."""
+    now = int(time.time())
+    _post(
+        client,
+        signer,
+        [
+            _ann(issue, "deferred", timestamp=now - 30 * DAY, nl_send_id="301"),
+            _ann(issue, "deferred", timestamp=now - DAY, nl_send_id="302"),
+            _ann(issue, "deferred", timestamp=now, nl_send_id="303"),
+        ],
+    )
+    assert _person(engine).status == "active"
+    _post(client, signer, [_ann(issue, "deferred", timestamp=now, nl_send_id="304")])
+    assert _person(engine).status == "bounced"  # 302, 303 and 304 are three

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from mailer.core.models import Event, WebhookPost
+from mailer.events.intake import parse_batch, store_post
 from mailer.events.policy import PolicyConfig
 from mailer.events.processing import apply_pending, apply_post
 from subscribers.models import Subscriber, utcnow
@@ -118,3 +119,12 @@ def test_reapplying_and_sweeping_apply_nothing_twice(
     swept = apply_pending(engine, PolicyConfig(), utcnow())
     assert (again.judged, swept.judged) == (0, 0)
     assert _counters(engine) == _expected(6)
+
+
+def test_applying_a_post_counts_the_people_each_verdict_changed(engine: Engine) -> None:
+    """The task's answer (and its log line): events judged, and people changed per verdict;
+    soft failures under the limit and engagement change nobody."""
+    body = body_of(_events(engine, 6)).decode()
+    stored = store_post(engine, body, parse_batch(body.encode()), utcnow())
+    outcome = apply_post(engine, stored.post_id, PolicyConfig(), utcnow())
+    assert (outcome.judged, outcome.changed) == (18, {"hard_bounce": 2})

@@ -10,6 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -161,3 +162,63 @@ def test_attr_present_finds_whoever_has_the_key_whatever_its_value(engine: Engin
         found = set(session.scalars(select(Subscriber.name).where(attr_present("plan"))))
         nobody = set(session.scalars(select(Subscriber.name).where(attr_present("pla"))))
     assert (found, nobody) == ({"a", "b", "c"}, set())
+
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [
+        ("=", {"first", "last"}),
+        ("!=", {"before", "after"}),
+        ("<", {"before"}),
+        ("<=", {"before", "first", "last"}),
+        (">", {"after"}),
+        (">=", {"first", "last", "after"}),
+    ],
+)
+def test_created_at_compares_whole_utc_days_up_to_their_edges(
+    engine: Engine, op: str, expected: set[str]
+) -> None:
+    """`created_at OP 2026-01-02` takes the day as [00:00, 24:00) UTC: the last second of the
+    day before and the first second of the day after are the edges (the property test's
+    random hours rarely land on them)."""
+    day = datetime(2026, 1, 2, tzinfo=UTC)
+    second = timedelta(seconds=1)
+    when = {
+        "before": day - second,
+        "first": day,
+        "last": day + timedelta(days=1) - second,
+        "after": day + timedelta(days=1),
+    }
+    with transaction(engine) as session:
+        for who, created in when.items():
+            add_subscriber(session, f"{who}@example.org", who).created_at = created
+    with transaction(engine) as session:
+        found = set(
+            session.scalars(
+                select(Subscriber.name).where(compile_segment(f"created_at {op} 2026-01-02"))
+            )
+        )
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [
+        ("contains", {"ab", "abx", "xab", "xabx"}),
+        ("starts_with", {"ab", "abx"}),
+        ("ends_with", {"ab", "xab"}),
+    ],
+)
+def test_text_tests_find_the_value_at_the_start_the_end_and_inside(
+    engine: Engine, op: str, expected: set[str]
+) -> None:
+    """Every position the value can be found at, and near misses (the property test's random
+    words rarely tell "starts with" from "has it at the second character")."""
+    names = ["ab", "abx", "xab", "xabx", "a", "b", "ba", "a_b", ""]
+    with transaction(engine) as session:
+        for i, name in enumerate(names):
+            add_subscriber(session, f"p{i}@example.org", name)
+    with transaction(engine) as session:
+        condition = compile_segment(f'name {op} "ab"')
+        found = set(session.scalars(select(Subscriber.name).where(condition)))
+    assert found == expected
