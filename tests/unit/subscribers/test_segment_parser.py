@@ -154,3 +154,26 @@ def test_reference_evaluator() -> None:
     }
     for expr, expected in matches.items():
         assert evaluate(parse(expr), ann) is expected, expr
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+@pytest.mark.parametrize("field", ["email", "name", "attr.city"])
+def test_text_order_on_postgresql_is_code_point_order_whatever_the_database_locale(
+    field: str, op: str
+) -> None:
+    # The test cluster's locale is C, so only the statement shows it: under en_US "b" < "B".
+    from sqlalchemy.dialects import postgresql
+
+    from subscribers.segments import compile_segment
+
+    sql = str(compile_segment(f'{field} {op} "m"').compile(dialect=postgresql.psycopg.dialect()))
+    assert 'COLLATE "C"' in sql
+
+
+def test_text_equality_on_postgresql_needs_no_collation() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    from subscribers.segments import compile_segment
+
+    sql = str(compile_segment('attr.city = "m"').compile(dialect=postgresql.psycopg.dialect()))
+    assert "COLLATE" not in sql
