@@ -48,7 +48,7 @@ _PAGE_SIZE = 500
 _TEMPORARY_STATUSES = frozenset({408, 500, 502, 503, 504})
 # The library hands a body through without json.dumps when the Content-Type is not exactly
 # "application/json" (python_http_client's Client.http_request: `request_body.encode("utf-8")`);
-# the charset parameter is what SendGrid's own C# library sends.
+# a charset parameter is still JSON by RFC 8259 (checked against the local server only).
 _JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 
 
